@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -11,6 +12,48 @@
 #include "core/worker.h"
 
 extern char **environ;
+
+/* A data dir with member/ has been bootstrapped: its identity comes from
+ * there, and the -initial-* flags are ignored (V2-CONTRACT §3.3). */
+static bool data_dir_initialised(const char *data_dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/member", data_dir);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Members of --initial-cluster, counting each name once (a name may list
+ * several peer URLs). */
+static size_t initial_member_count(const struct cc_config *cfg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->n_initial; i++) {
+        size_t j = 0;
+        while (j < i && strcmp(cfg->initial[j].name, cfg->initial[i].name) != 0)
+            j++;
+        n += j == i;
+    }
+    return n;
+}
+
+/* The checks of a member about to bootstrap; 0, or -1 after printing. */
+static int check_bootstrap(const struct cc_config *cfg)
+{
+    char err[1024];
+    if (cfg->proxy != CC_PROXY_OFF || data_dir_initialised(cfg->data_dir))
+        return 0;
+    if (cc_config_verify_bootstrap(cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "concord: %s\n", err);
+        return -1;
+    }
+    if (initial_member_count(cfg) > 1) {
+        fprintf(stderr, "concord: not supported yet: --initial-cluster with more than one member "
+                        "(replication between members is not built yet)\n");
+        return -1;
+    }
+    return 0;
+}
 
 /* Warnings arrive before the log is open (its path is part of the config);
  * they are kept and logged once it is. */
@@ -34,18 +77,27 @@ int main(int argc, char **argv)
     struct cc_config cfg;
     struct warnings warns = {.n = 0};
     char err[1024] = "";
+    /* Help and version go to stdout; on a bad command line, Go's order:
+     * the error, then the usage, on stderr. */
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
     enum cc_config_result r =
-        cc_config_parse(&cfg, argc, argv, environ, keep_warning, &warns, stdout, err, sizeof(err));
+        cc_config_parse(&cfg, argc, argv, environ, keep_warning, &warns, out, err, sizeof(err));
+    if (out)
+        fclose(out);
     int status = 0;
     switch (r) {
     case CC_CONFIG_OK:
         break;
     case CC_CONFIG_EXIT_OK:
+        fputs(text ? text : "", stdout);
         status = 0;
         goto out;
     case CC_CONFIG_USAGE:
         if (err[0])
             fprintf(stderr, "concord: %s\n", err);
+        fputs(text ? text : "", stderr);
         status = 2;
         goto out;
     case CC_CONFIG_INVALID:
@@ -66,8 +118,13 @@ int main(int argc, char **argv)
         status = 1;
         goto out;
     }
+    if (check_bootstrap(&cfg) != 0) {
+        status = 1;
+        goto out;
+    }
     status = cc_master_run(&cfg, argc, argv);
 out:
+    free(text);
     for (size_t i = 0; i < warns.n; i++)
         free(warns.msgs[i]);
     if (r == CC_CONFIG_OK)
