@@ -319,6 +319,8 @@ static void advance(struct cc_master *m)
             }
             if (p->state == CC_PROC_READY)
                 request_stop(m, p, true);
+            else if (p->state == CC_PROC_STOPPED) /* SIGHUP came before its first start */
+                spawn_worker(m, p);
             return; /* wait for the new process' READY */
         }
         m->state = M_RUNNING;
@@ -554,6 +556,9 @@ int cc_master_run(const struct cc_config *cfg, int argc, char **argv)
     char err[512];
     if (setup(m, err, sizeof(err)) != 0) {
         cc_error("%s", err);
+        /* The operator watching the terminal must see why, not only the log. */
+        if (cfg->log_file && cfg->log_file[0])
+            fprintf(stderr, "concord: %s\n", err);
         if (m->admin)
             cc_admin_close(m->admin);
         event_base_free(m->base);

@@ -40,6 +40,12 @@ static void drop_pending(struct cc_link *l)
     l->pending_bytes = 0;
 }
 
+static void arm_retry(struct cc_link *l)
+{
+    struct timeval tv = {0, CC_LINK_RETRY_MS * 1000};
+    event_add(l->retry_ev, &tv);
+}
+
 static void send_greeting(struct cc_link *l, uint16_t type)
 {
     struct cc_msg m = {.type = type};
@@ -65,6 +71,8 @@ static void handle_greeting(struct cc_link *l, uint8_t kind, uint64_t gen, uint3
     }
     bool fresh = !l->up || l->peer_gen != gen;
     l->up = true;
+    l->retries = 0;
+    event_del(l->retry_ev);
     l->peer_gen = gen;
     l->peer_pid = pid;
     if (answer)
@@ -256,6 +264,30 @@ static void link_socket_close(struct cc_link *l)
     }
 }
 
+/* Still no answer to our greeting: greet again, over a fresh socket. What waited in the queue was
+ * meant for a peer that never answered; the layers above resync once the link is up. */
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct cc_link *l = arg;
+    if (l->up)
+        return;
+    drop_pending(l);
+    cc_buf_reset(&l->batch);
+    l->batch_frames = 0;
+    /* The binding side reopens too, less often: a nanomsg PAIR that still
+     * holds a dead peer's pipe never takes the new peer's connection. */
+    l->retries++;
+    if (!l->binder || l->sock < 0 || l->retries % 3 == 0) {
+        link_socket_close(l);
+        if (link_socket_open(l) != 0) {
+            arm_retry(l);
+            return;
+        }
+    }
+    send_greeting(l, CC_MSG_HELLO);
+    arm_retry(l);
+}
+
 int cc_link_open(struct cc_link *l, struct event_base *base, const struct cc_link_def *def,
                  enum cc_kind self, uint64_t self_gen, const char *run_dir, cc_link_msg_fn on_msg,
                  cc_link_up_fn on_up, void *arg)
@@ -277,9 +309,11 @@ int cc_link_open(struct cc_link *l, struct event_base *base, const struct cc_lin
         return -1;
     }
     l->flush_ev = event_new(base, -1, 0, on_flush, l);
+    l->retry_ev = evtimer_new(base, on_retry, l);
     if (link_socket_open(l) != 0)
         return -1;
     send_greeting(l, CC_MSG_HELLO);
+    arm_retry(l);
     return 0;
 }
 
@@ -289,6 +323,10 @@ void cc_link_close(struct cc_link *l)
     if (l->flush_ev) {
         event_free(l->flush_ev);
         l->flush_ev = NULL;
+    }
+    if (l->retry_ev) {
+        event_free(l->retry_ev);
+        l->retry_ev = NULL;
     }
     drop_pending(l);
     cc_buf_free(&l->batch);
@@ -301,6 +339,7 @@ int cc_link_reset(struct cc_link *l)
     drop_pending(l);
     cc_buf_reset(&l->batch);
     l->batch_frames = 0;
+    arm_retry(l);
     if (!l->binder) {
         link_socket_close(l);
         if (link_socket_open(l) != 0)

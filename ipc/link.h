@@ -6,9 +6,13 @@
  * EAGAIN (NN_RCVFD is level-triggered) and hands every frame to on_msg.
  *
  * The link greets its peer itself: HELLO when it opens, HELLO_ACK in answer;
- * either marks the link up and records the peer's generation. What was queued
- * for a peer that restarted is dropped when the link reopens: the layer above
- * owns request ids and retries. */
+ * either marks the link up and records the peer's generation. Until it hears
+ * back, it greets again every CC_LINK_RETRY_MS over a reopened socket (the
+ * connecting side each time, the binding side every third time): nanomsg
+ * may never reconnect on its own (STACK.md), and a PAIR may keep a dead
+ * peer's pipe, so one lost greeting must not leave a link down for good.
+ * What was queued for a peer that restarted is dropped when the link
+ * reopens: the layer above owns request ids and resyncs. */
 #ifndef CC_IPC_LINK_H
 #define CC_IPC_LINK_H
 
@@ -30,6 +34,8 @@ typedef void (*cc_link_up_fn)(struct cc_link *l, void *arg);
 
 struct cc_link_pending;
 
+#define CC_LINK_RETRY_MS 200
+
 struct cc_link {
     const struct cc_link_def *def;
     enum cc_kind self;
@@ -39,7 +45,7 @@ struct cc_link {
     uint64_t self_gen;
     int sock; /* nanomsg socket, -1 when closed */
     struct event_base *base;
-    struct event *rcv_ev, *snd_ev, *flush_ev;
+    struct event *rcv_ev, *snd_ev, *flush_ev, *retry_ev;
     struct cc_buf batch; /* frames gathered during this loop turn */
     uint32_t batch_frames;
     struct cc_link_pending *head, *tail; /* messages nanomsg refused (EAGAIN) */
@@ -47,6 +53,7 @@ struct cc_link {
     size_t pending_bytes;
     uint64_t sent, received, dropped; /* frames */
     bool up;
+    unsigned retries; /* greetings sent without an answer */
     uint64_t peer_gen;
     uint32_t peer_pid;
     cc_link_msg_fn on_msg;

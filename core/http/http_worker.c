@@ -20,6 +20,11 @@
 
 int cc_http_worker_main(struct cc_worker *w);
 
+/* A stopping worker exits once no request has arrived or completed for this
+ * long: a connection accepted just before the stop may still be sending its
+ * request (libevent shows no connection until a whole request is in). */
+#define STOP_QUIET_MS 250
+
 /* etcd waits up to 3 x 250 ms for the raft index to move before it calls a
  * member unhealthy; a consensus worker that does not answer within that is
  * unhealthy too. */
@@ -42,6 +47,9 @@ struct http_state {
     uint32_t n_pending;
     uint64_t next_id;
     uint64_t requests;
+    uint32_t active;      /* requests received and not yet fully written */
+    double last_activity; /* a request arrived or completed */
+    struct event *stop_check;
 };
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
@@ -60,8 +68,23 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
 
 static void maybe_finish_stop(struct http_state *hs)
 {
-    if (hs->w->stopping && hs->n_pending == 0)
+    if (hs->w->stopping && hs->n_pending == 0 && hs->active == 0 &&
+        cc_now() - hs->last_activity >= STOP_QUIET_MS / 1000.0)
         cc_worker_exit(hs->w, 0);
+}
+
+static void on_stop_check(evutil_socket_t fd, short what, void *arg)
+{
+    maybe_finish_stop(arg);
+}
+
+/* Called by libevent once the reply is fully written (or the connection
+ * failed): only then may a stopping worker go without cutting it off. */
+static void on_request_complete(struct evhttp_request *req, void *arg)
+{
+    struct http_state *hs = arg;
+    hs->active--;
+    hs->last_activity = cc_now();
 }
 
 static void health_done(struct http_state *hs, struct pending_health *p, bool healthy)
@@ -121,6 +144,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct http_state *hs = arg;
     hs->requests++;
+    hs->active++;
+    hs->last_activity = cc_now();
+    evhttp_request_set_on_complete_cb(req, on_request_complete, hs);
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     if (path == NULL)
@@ -164,7 +190,10 @@ static void on_stop(struct cc_worker *w, unsigned deadline_ms)
     hs->n_bound = 0;
     /* The inherited descriptors were closed with their bound sockets. */
     w->n_listen = 0;
-    maybe_finish_stop(hs);
+    hs->last_activity = cc_now();
+    hs->stop_check = event_new(w->base, -1, EV_PERSIST, on_stop_check, hs);
+    struct timeval tv = {0, 50 * 1000};
+    event_add(hs->stop_check, &tv);
 }
 
 static void on_exit_hook(struct cc_worker *w)
@@ -172,6 +201,8 @@ static void on_exit_hook(struct cc_worker *w)
     struct http_state *hs = w->state;
     while (hs->pending)
         health_done(hs, hs->pending, false);
+    if (hs->stop_check)
+        event_free(hs->stop_check);
     evhttp_free(hs->http);
 }
 
