@@ -90,7 +90,7 @@ struct cc_list {
 
 /* ---- records: the items of LIST fields ---- */
 
-#define CC_REC_TYPES(R) R(status_link)
+#define CC_REC_TYPES(R) R(status_link) R(entry)
 
 /* One nanomsg link of a worker, as reported in STATUS. */
 #define CC_REC_FIELDS_status_link(F)                                                               \
@@ -100,6 +100,17 @@ struct cc_list {
     F(U64, sent)     /* frames sent on this link since the worker started */                       \
     F(U64, received) /* frames received on it */                                                   \
     F(U64, peer_gen) /* the peer's generation from its last HELLO, 0 if none yet */
+
+/* One raft log entry. data is an encoded v2 request (type 0), empty (a
+ * leader's no-op, type 1) or a membership change (type 2). origin and
+ * req_id name the http worker request waiting for it (0 when none). */
+#define CC_REC_FIELDS_entry(F)                                                                     \
+    F(U64, index)                                                                                  \
+    F(U64, term)                                                                                   \
+    F(U8, type)                                                                                    \
+    F(U64, origin)                                                                                 \
+    F(U64, req_id)                                                                                 \
+    F(BYTES, data)
 
 /* The smallest encoding of a record; a list count is checked against the
  * bytes left divided by this before any item is looked at. */
@@ -119,7 +130,18 @@ struct cc_list {
     X(HELLO, 16, hello)                                                                            \
     X(HELLO_ACK, 17, hello_ack)                                                                    \
     X(HEALTH_REQ, 18, health_req)                                                                  \
-    X(HEALTH_RESP, 19, health_resp)
+    X(HEALTH_RESP, 19, health_resp)                                                                \
+    /* the write path: http -> consensus -> storage -> http */                                     \
+    X(PROPOSE, 32, propose)                                                                        \
+    X(PROPOSE_FAIL, 33, propose_fail)                                                              \
+    X(APPEND, 34, append)                                                                          \
+    X(PERSISTED, 35, persisted)                                                                    \
+    X(COMMIT, 36, commit)                                                                          \
+    X(LOG_STATE_REQ, 37, log_state_req)                                                            \
+    X(LOG_STATE, 38, log_state)                                                                    \
+    X(APPLIED, 39, applied)                                                                        \
+    X(SYNC_REQ, 40, sync_req)                                                                      \
+    X(SNAPSHOT_CHUNK, 41, snapshot_chunk)
 
 /* Worker -> master: the worker is serving. kind numbers the worker kinds as
  * the roles table does; gen is the generation the master gave this start. */
@@ -156,6 +178,40 @@ struct cc_list {
 /* leader is the member id of the known leader, 0 if none. */
 #define CC_MSG_FIELDS_health_resp(F)                                                               \
     F(U64, req_id) F(U8, healthy) F(U64, leader) F(U64, raft_index) F(U64, raft_term)
+
+/* http -> consensus: put this encoded v2 request in the log. */
+#define CC_MSG_FIELDS_propose(F) F(U64, req_id) F(BYTES, data)
+/* consensus -> http: the proposal will not be committed (code 300 with
+ * etcd's cause, e.g. no leader, stopping). */
+#define CC_MSG_FIELDS_propose_fail(F) F(U64, req_id) F(U16, code) F(BYTES, cause)
+/* consensus -> storage: make term/vote and these entries durable (an entry
+ * at an index storage already has with another term replaces it and every
+ * later one), then apply everything up to commit that is durable. */
+#define CC_MSG_FIELDS_append(F) F(U64, term) F(U64, vote) F(U64, commit) F(LIST(entry), entries)
+/* storage -> consensus: the log is durable through index (whose term is
+ * term). */
+#define CC_MSG_FIELDS_persisted(F) F(U64, index) F(U64, term)
+/* consensus -> storage: entries through commit are committed. */
+#define CC_MSG_FIELDS_commit(F) F(U64, commit)
+/* consensus -> storage, when consensus (re)starts: what is durable? */
+#define CC_MSG_FIELDS_log_state_req(F) F(NONE, unused)
+#define CC_MSG_FIELDS_log_state(F)                                                                 \
+    F(U64, term)                                                                                   \
+    F(U64, vote)                                                                                   \
+    F(U64, commit)                                                                                 \
+    F(U64, applied)                                                                                \
+    F(U64, first_index) /* first entry still in the log (after compaction) */                      \
+    F(U64, last_index)                                                                             \
+    F(U64, last_term)
+/* storage -> http: committed entries, applied by storage, in raft index
+ * order with no gap; http applies the same ones to its view. */
+#define CC_MSG_FIELDS_applied(F) F(U64, raft_term) F(LIST(entry), entries)
+/* http -> storage: send every applied entry from index on, or a snapshot
+ * when those are no longer in the log (also how http starts). */
+#define CC_MSG_FIELDS_sync_req(F) F(U64, index)
+/* storage -> http: a store snapshot at raft index/term, in chunks. */
+#define CC_MSG_FIELDS_snapshot_chunk(F)                                                            \
+    F(U64, index) F(U64, term) F(U64, offset) F(U64, total) F(BYTES, data)
 
 /* ---- generated declarations ---- */
 

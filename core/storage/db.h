@@ -1,0 +1,51 @@
+/* The storage worker's Berkeley DB environment: DATA_DIR/member/.
+ *
+ * Only the storage worker opens it (DESIGN.md §1: a process killed inside
+ * BDB leaves locks that would block any other opener). It is opened with
+ * recovery every time, private regions (no shared-memory files to go stale
+ * after a SIGKILL), transactions with synchronous commit (a committed
+ * transaction is on disk), and page checksums on every table.
+ *
+ * Tables (btree, one file each):
+ *   log.db      raft log: big-endian index -> entry record
+ *   meta.db     hard state, applied index, log bounds
+ *   nodes.db    the v2 key tree: store path -> node record
+ *   ttl.db      TTL index: big-endian expiration ns + path -> ""
+ *   history.db  the last events: big-endian etcd index -> event record */
+#ifndef CC_CORE_STORAGE_DB_H
+#define CC_CORE_STORAGE_DB_H
+
+#include <db.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_db {
+    DB_ENV *env;
+    DB *log, *meta, *nodes, *ttl, *history;
+    char home[4096];
+};
+
+/* Creates DATA_DIR/member if needed and opens everything. 0, or -1 with a
+ * message in err. */
+int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen);
+void cc_db_close(struct cc_db *db);
+
+DB_TXN *cc_db_begin(struct cc_db *db);
+/* Commits durably. 0, or a BDB error (the transaction is gone either way). */
+int cc_db_commit(DB_TXN *txn);
+void cc_db_abort(DB_TXN *txn);
+
+/* Small helpers over DB->put/get/del; they return BDB codes
+ * (0, DB_NOTFOUND, ...). get copies at most cap bytes into buf and sets *len
+ * to the stored size. */
+int cc_db_put(DB *t, DB_TXN *txn, const void *k, size_t kn, const void *v, size_t vn);
+int cc_db_get(DB *t, DB_TXN *txn, const void *k, size_t kn, void *buf, size_t cap, size_t *len);
+/* As get, into a malloc'd buffer the caller frees. */
+int cc_db_get_alloc(DB *t, DB_TXN *txn, const void *k, size_t kn, void **out, size_t *len);
+int cc_db_del(DB *t, DB_TXN *txn, const void *k, size_t kn);
+
+void cc_be64_put(uint8_t out[8], uint64_t v);
+uint64_t cc_be64_get(const uint8_t in[8]);
+
+#endif

@@ -1,0 +1,51 @@
+/* The durable raft log and hard state, in the storage worker's database.
+ *
+ * Entries are stored as proto `entry` records keyed by big-endian index, so
+ * a cursor walks them in order. After compaction the log starts at
+ * first_index; the term of the entry just before it is kept (raft needs it
+ * to check the next append). */
+#ifndef CC_CORE_STORAGE_RAFT_LOG_H
+#define CC_CORE_STORAGE_RAFT_LOG_H
+
+#include "core/storage/db.h"
+#include "proto/msg.h"
+
+struct cc_hard_state {
+    uint64_t term, vote, commit;
+};
+
+struct cc_log_bounds {
+    uint64_t first_index; /* first entry in the log; > last_index when empty */
+    uint64_t prev_term;   /* term of entry first_index - 1 (0 if none) */
+    uint64_t last_index, last_term;
+};
+
+/* Reads the hard state, the log bounds and the applied index (all zero, and
+ * first_index 1, for a new database). 0 or a BDB error. */
+int cc_raftlog_load(struct cc_db *db, struct cc_hard_state *hs, struct cc_log_bounds *b,
+                    uint64_t *applied, uint64_t *applied_term);
+
+int cc_raftlog_save_hard_state(struct cc_db *db, DB_TXN *txn, const struct cc_hard_state *hs);
+int cc_raftlog_save_applied(struct cc_db *db, DB_TXN *txn, uint64_t applied, uint64_t term);
+
+/* The term of the entry at index (prev_term for first_index - 1), or 0 with
+ * *found false when the log does not have it. */
+uint64_t cc_raftlog_term(struct cc_db *db, DB_TXN *txn, const struct cc_log_bounds *b,
+                         uint64_t index, bool *found);
+
+/* Appends e; an entry at an index the log already has with another term
+ * replaces it and removes every later entry (raft's conflict rule); the same
+ * index and term is skipped (a resend after a restart). Returns 0, 1 when
+ * skipped, -1 when e does not follow the log (a gap: logged), or a BDB
+ * error. */
+int cc_raftlog_append(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b,
+                      const struct cc_entry *e);
+
+/* The raw `entry` record at index into out (appended); 0, DB_NOTFOUND or a
+ * BDB error. */
+int cc_raftlog_read(struct cc_db *db, DB_TXN *txn, uint64_t index, struct cc_buf *out);
+
+/* Removes entries before `upto` (exclusive), keeping the bounds right. */
+int cc_raftlog_compact(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uint64_t upto);
+
+#endif
