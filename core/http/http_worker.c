@@ -1,11 +1,14 @@
 /* The client-HTTP worker: serves the client URLs on the listening sockets it
- * inherits from the master. Today it answers /version locally and /health by
- * asking the consensus worker over their nanomsg link; the v2 keys API comes
- * next.
+ * inherits from the master.
+ *
+ * Routing: /v2/keys (keys.c), /v2/members, /v2/machines, /v2/stats/...
+ * (cluster_api.c), /version and /health (here). It keeps a view of the store
+ * (view.c) fed by storage, proposes writes to consensus, and asks consensus
+ * every 500 ms who leads in which term (also what /health reports).
  *
  * Graceful stop: it stops accepting (the master keeps the listening sockets
- * open, so connections wait in the backlog for the next http worker), answers
- * what is in flight, then exits. */
+ * open, so connections wait in the backlog for the next http worker), ends
+ * its watches, answers what is in flight, then exits. */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -13,10 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/http/http.h"
 #include "core/log.h"
 #include "core/version.h"
-#include "core/worker.h"
 
 int cc_http_worker_main(struct cc_worker *w);
 
@@ -24,53 +28,53 @@ int cc_http_worker_main(struct cc_worker *w);
  * long: a connection accepted just before the stop may still be sending its
  * request (libevent shows no connection until a whole request is in). */
 #define STOP_QUIET_MS 250
-
 /* etcd waits up to 3 x 250 ms for the raft index to move before it calls a
  * member unhealthy; a consensus worker that does not answer within that is
  * unhealthy too. */
 #define HEALTH_TIMEOUT_MS 750
+#define RAFT_POLL_MS      500
 
 struct pending_health {
     struct pending_health *next;
     uint64_t id;
-    struct evhttp_request *req;
+    struct evhttp_request *req; /* NULL: our own poll of the raft status */
     struct event *timer;
-    struct http_state *hs;
+    struct cc_http *h;
 };
 
-struct http_state {
-    struct cc_worker *w;
-    struct evhttp *http;
-    struct evhttp_bound_socket *bound[CC_WORKER_MAX_LISTENERS];
-    size_t n_bound;
-    struct pending_health *pending;
-    uint32_t n_pending;
-    uint64_t next_id;
-    uint64_t requests;
-    uint32_t active;      /* requests received and not yet fully written */
-    double last_activity; /* a request arrived or completed */
-    struct event *stop_check;
-};
+int64_t cc_http_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
-static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
-                  const char *body)
+void cc_http_reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+                   const void *body, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     if (ctype)
         evhttp_add_header(h, "Content-Type", ctype);
     struct evbuffer *b = evbuffer_new();
-    if (b && body)
-        evbuffer_add(b, body, strlen(body));
+    if (b && body && len)
+        evbuffer_add(b, body, len);
     evhttp_send_reply(req, code, reason, b);
     if (b)
         evbuffer_free(b);
 }
 
-static void maybe_finish_stop(struct http_state *hs)
+void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req)
 {
-    if (hs->w->stopping && hs->n_pending == 0 && hs->active == 0 &&
-        cc_now() - hs->last_activity >= STOP_QUIET_MS / 1000.0)
-        cc_worker_exit(hs->w, 0);
+    char id[24];
+    snprintf(id, sizeof(id), "%llx", (unsigned long long)h->cluster.cluster_id);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Cluster-Id", id);
+}
+
+static void maybe_finish_stop(struct cc_http *h)
+{
+    if (h->w->stopping && h->n_health == 0 && h->n_writes == 0 && h->active == 0 &&
+        cc_now() - h->last_activity >= STOP_QUIET_MS / 1000.0)
+        cc_worker_exit(h->w, 0);
 }
 
 static void on_stop_check(evutil_socket_t fd, short what, void *arg)
@@ -78,179 +82,280 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
     maybe_finish_stop(arg);
 }
 
-/* Called by libevent once the reply is fully written (or the connection
- * failed): only then may a stopping worker go without cutting it off. */
-static void on_request_complete(struct evhttp_request *req, void *arg)
-{
-    struct http_state *hs = arg;
-    hs->active--;
-    hs->last_activity = cc_now();
-}
+/* ---- health and the raft status ---- */
 
-static void health_done(struct http_state *hs, struct pending_health *p, bool healthy)
+static void health_done(struct cc_http *h, struct pending_health *p, bool healthy)
 {
-    for (struct pending_health **pp = &hs->pending; *pp; pp = &(*pp)->next)
+    for (struct pending_health **pp = &h->health; *pp; pp = &(*pp)->next)
         if (*pp == p) {
             *pp = p->next;
             break;
         }
-    hs->n_pending--;
+    h->n_health--;
     /* etcd 2.3 writes the body with a space and lets Go sniff text/plain. */
-    if (healthy)
-        reply(p->req, 200, "OK", "text/plain; charset=utf-8", "{\"health\": \"true\"}");
-    else
-        reply(p->req, 503, "Service Unavailable", "text/plain; charset=utf-8",
-              "{\"health\": \"false\"}");
+    if (p->req && healthy)
+        cc_http_reply(p->req, 200, "OK", "text/plain; charset=utf-8", "{\"health\": \"true\"}", 18);
+    else if (p->req)
+        cc_http_reply(p->req, 503, "Service Unavailable", "text/plain; charset=utf-8",
+                      "{\"health\": \"false\"}", 19);
     event_free(p->timer);
     free(p);
-    maybe_finish_stop(hs);
+    maybe_finish_stop(h);
 }
 
 static void on_health_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct pending_health *p = arg;
-    health_done(p->hs, p, false);
+    health_done(p->h, p, false);
 }
 
-static void serve_health(struct http_state *hs, struct evhttp_request *req)
+static void ask_consensus(struct cc_http *h, struct evhttp_request *req)
 {
-    struct cc_link *l = cc_worker_link(hs->w, CC_KIND_CONSENSUS);
-    if (l == NULL || !l->up) {
-        reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8",
-              "{\"health\": \"false\"}");
-        return;
-    }
+    struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
     struct pending_health *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8",
-              "{\"health\": \"false\"}");
+    if (l == NULL || !l->up || p == NULL) {
+        free(p);
+        if (req)
+            cc_http_reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8",
+                          "{\"health\": \"false\"}", 19);
         return;
     }
-    p->id = ++hs->next_id;
+    p->id = ++h->next_health_id;
     p->req = req;
-    p->hs = hs;
-    p->timer = evtimer_new(hs->w->base, on_health_timeout, p);
+    p->h = h;
+    p->timer = evtimer_new(h->w->base, on_health_timeout, p);
     struct timeval tv = {0, HEALTH_TIMEOUT_MS * 1000};
     evtimer_add(p->timer, &tv);
-    p->next = hs->pending;
-    hs->pending = p;
-    hs->n_pending++;
+    p->next = h->health;
+    h->health = p;
+    h->n_health++;
     struct cc_msg m = {.type = CC_MSG_HEALTH_REQ};
     m.u.health_req.req_id = p->id;
     cc_link_send(l, &m);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static void on_health_resp(struct cc_http *h, const struct cc_msg_health_resp *r)
 {
-    struct http_state *hs = arg;
-    hs->requests++;
-    hs->active++;
-    hs->last_activity = cc_now();
-    evhttp_request_set_on_complete_cb(req, on_request_complete, hs);
-    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (path == NULL)
-        path = "/";
-    if (strcmp(path, "/version") == 0 || strcmp(path, "/health") == 0) {
-        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
-            reply(req, 405, "Method Not Allowed", "text/plain; charset=utf-8",
-                  "Method Not Allowed");
+    if (r->leader != h->leader) {
+        h->leader = r->leader;
+        h->leader_since = (double)cc_http_now_ns() / 1e9;
+    }
+    h->term = r->raft_term;
+    for (struct pending_health *p = h->health; p; p = p->next)
+        if (p->id == r->req_id) {
+            /* Healthy: a leader, and this member's view follows the log. */
+            health_done(h, p, r->healthy && r->leader != 0 && h->view.store != NULL);
             return;
         }
-        if (path[1] == 'v')
-            reply(req, 200, "OK", "application/json", CC_VERSION_JSON);
-        else
-            serve_health(hs, req);
+}
+
+static void on_raft_poll(evutil_socket_t fd, short what, void *arg)
+{
+    struct cc_http *h = arg;
+    if (!h->w->stopping)
+        ask_consensus(h, NULL);
+}
+
+/* ---- routing ---- */
+
+static void on_request_complete(struct evhttp_request *req, void *arg)
+{
+    struct cc_http *h = arg;
+    h->active--;
+    h->last_activity = cc_now();
+}
+
+void cc_http_method_not_allowed(struct evhttp_request *req, const char *allow)
+{
+    if (allow)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    cc_http_reply(req, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+                  "Method Not Allowed\n", strlen("Method Not Allowed\n"));
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct cc_http *h = arg;
+    h->requests++;
+    h->active++;
+    h->last_activity = cc_now();
+    evhttp_request_set_on_complete_cb(req, on_request_complete, h);
+    const char *target = evhttp_request_get_uri(req);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    /* etcd's CORS wrapper answers OPTIONS before any routing. */
+    if (cmd == EVHTTP_REQ_OPTIONS) {
+        cc_http_reply(req, 200, "OK", NULL, NULL, 0);
         return;
     }
-    reply(req, 404, "Not Found", "text/plain; charset=utf-8", "404 page not found\n");
+    size_t plen = strcspn(target, "?");
+    char path[64];
+    snprintf(path, sizeof(path), "%.*s", (int)(plen < sizeof(path) ? plen : sizeof(path) - 1),
+             target);
+    if (strncmp(target, "/v2/keys", 8) == 0 || (target[0] == '/' && strstr(target, "//"))) {
+        cc_keys_handle(h, req);
+        return;
+    }
+    if (plen < sizeof(path) && cc_cluster_api_handle(h, req, path))
+        return;
+    if (strcmp(path, "/version") == 0) {
+        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+            cc_http_method_not_allowed(req, "GET");
+        else
+            cc_http_reply(req, 200, "OK", "application/json", CC_VERSION_JSON,
+                          strlen(CC_VERSION_JSON));
+        return;
+    }
+    if (strcmp(path, "/health") == 0) {
+        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+            cc_http_method_not_allowed(req, "GET");
+        else
+            ask_consensus(h, req);
+        return;
+    }
+    cc_http_reply(req, 404, "Not Found", "text/plain; charset=utf-8", "404 page not found\n",
+                  strlen("404 page not found\n"));
 }
+
+/* ---- links ---- */
 
 static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_msg *m)
 {
-    struct http_state *hs = w->state;
-    if (m->type != CC_MSG_HEALTH_RESP) {
+    struct cc_http *h = w->state;
+    switch (m->type) {
+    case CC_MSG_APPLIED:
+        cc_view_on_applied(&h->view, l, &m->u.applied);
+        break;
+    case CC_MSG_SNAPSHOT_CHUNK:
+        cc_view_on_snapshot_chunk(&h->view, &m->u.snapshot_chunk);
+        break;
+    case CC_MSG_HEALTH_RESP:
+        on_health_resp(h, &m->u.health_resp);
+        break;
+    case CC_MSG_PROPOSE_FAIL:
+        cc_keys_on_propose_fail(h, m->u.propose_fail.req_id, m->u.propose_fail.code,
+                                (const char *)m->u.propose_fail.cause.p, m->u.propose_fail.cause.n);
+        break;
+    default:
         cc_debug("link %s: %s ignored", l->def->name, cc_msg_name(m->type));
-        return;
     }
-    for (struct pending_health *p = hs->pending; p; p = p->next)
-        if (p->id == m->u.health_resp.req_id) {
-            health_done(hs, p, m->u.health_resp.healthy != 0);
-            return;
-        }
-    /* Answered after its timeout: the client already has its 503. */
+}
+
+static void on_link_up(struct cc_worker *w, struct cc_link *l)
+{
+    struct cc_http *h = w->state;
+    if (l->peer == CC_KIND_STORAGE) {
+        /* A new storage worker: whatever was in flight from the old one is
+         * gone; catch up from our last applied entry. */
+        cc_view_request_sync(&h->view, l);
+    } else if (l->peer == CC_KIND_CONSENSUS && h->n_writes > 0 && l->peer_gen > 0) {
+        /* Proposals the previous consensus worker held did not survive it;
+         * those it had handed to storage may still be applied later, as
+         * after etcd's own timeout. */
+        cc_keys_fail_all_writes(h, "etcdserver: request timed out, possibly due to previous "
+                                   "leader failure");
+    }
 }
 
 static void on_stop(struct cc_worker *w, unsigned deadline_ms)
 {
-    struct http_state *hs = w->state;
-    for (size_t i = 0; i < hs->n_bound; i++)
-        evhttp_del_accept_socket(hs->http, hs->bound[i]);
-    hs->n_bound = 0;
+    struct cc_http *h = w->state;
+    for (size_t i = 0; i < h->n_bound; i++)
+        evhttp_del_accept_socket(h->http, h->bound[i]);
+    h->n_bound = 0;
     /* The inherited descriptors were closed with their bound sockets. */
     w->n_listen = 0;
-    hs->last_activity = cc_now();
-    hs->stop_check = event_new(w->base, -1, EV_PERSIST, on_stop_check, hs);
+    /* A waiting watch ends with what it has (etcd may close one with an
+     * empty 200; clients retry). */
+    cc_keys_end_watches(h);
+    h->last_activity = cc_now();
+    h->stop_check = event_new(w->base, -1, EV_PERSIST, on_stop_check, h);
     struct timeval tv = {0, 50 * 1000};
-    event_add(hs->stop_check, &tv);
+    event_add(h->stop_check, &tv);
 }
 
 static void on_exit_hook(struct cc_worker *w)
 {
-    struct http_state *hs = w->state;
-    while (hs->pending)
-        health_done(hs, hs->pending, false);
-    if (hs->stop_check)
-        event_free(hs->stop_check);
-    evhttp_free(hs->http);
+    struct cc_http *h = w->state;
+    cc_keys_free(h);
+    while (h->health)
+        health_done(h, h->health, false);
+    if (h->stop_check)
+        event_free(h->stop_check);
+    evhttp_free(h->http);
+    cc_view_free(&h->view);
+    cc_cluster_def_free(&h->cluster);
 }
 
 static uint32_t inflight(struct cc_worker *w)
 {
-    return ((struct http_state *)w->state)->n_pending;
+    struct cc_http *h = w->state;
+    return h->n_writes + h->n_health + h->n_waiting;
 }
 
 static void detail_json(struct cc_worker *w, char *buf, size_t len)
 {
-    struct http_state *hs = w->state;
-    snprintf(buf, len, "{\"listeners\":%zu,\"requests\":%llu}", hs->n_bound,
-             (unsigned long long)hs->requests);
+    struct cc_http *h = w->state;
+    snprintf(buf, len,
+             "{\"listeners\":%zu,\"requests\":%llu,\"writes\":%u,\"watches\":%u,"
+             "\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu}",
+             h->n_bound, (unsigned long long)h->requests, h->n_writes, h->n_watches,
+             (unsigned long long)h->view.raft_index,
+             (unsigned long long)(h->view.store ? cc_v2_store_index(h->view.store) : 0),
+             (unsigned long long)h->view.syncs);
 }
 
 int cc_http_worker_main(struct cc_worker *w)
 {
-    static struct http_state hs;
-    hs.w = w;
-    w->state = &hs;
+    static struct cc_http h;
+    h.w = w;
+    w->state = &h;
+    char err[256];
+    if (cc_cluster_from_config(&w->cfg, &h.cluster, err, sizeof(err)) != 0) {
+        cc_error("%s", err);
+        return 1;
+    }
+    h.started_wall = (double)cc_http_now_ns() / 1e9;
+    h.write_timeout_ms = 5000 + 2 * w->cfg.election_timeout_ms;
+    /* Request ids stay unique across restarts of this worker. */
+    h.next_req_id = w->gen << 40;
+    h.waiting_tail = &h.waiting_head;
+    cc_view_init(&h.view, h.cluster.self_id, cc_keys_on_result, cc_keys_on_synced, &h);
     w->on_link_msg = on_link_msg;
+    w->on_link_up = on_link_up;
     w->on_stop = on_stop;
     w->on_exit = on_exit_hook;
     w->inflight = inflight;
     w->detail_json = detail_json;
-    hs.http = evhttp_new(w->base);
-    if (hs.http == NULL) {
+    h.http = evhttp_new(w->base);
+    if (h.http == NULL) {
         cc_error("cannot create the HTTP server");
         return 1;
     }
-    evhttp_set_gencb(hs.http, on_request, &hs);
-    evhttp_set_allowed_methods(hs.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_max_headers_size(hs.http, 64 * 1024);
-    evhttp_set_max_body_size(hs.http, (ev_ssize_t)w->cfg.max_request_bytes);
+    evhttp_set_gencb(h.http, on_request, &h);
+    evhttp_set_allowed_methods(h.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                           EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+                                           EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
+                                           EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
+    evhttp_set_max_headers_size(h.http, 64 * 1024);
+    evhttp_set_max_body_size(h.http, (ev_ssize_t)w->cfg.max_request_bytes);
     for (size_t i = 0; i < w->n_listen; i++) {
-        hs.bound[i] = evhttp_accept_socket_with_handle(hs.http, w->listen_fds[i]);
-        if (hs.bound[i] == NULL) {
+        h.bound[i] = evhttp_accept_socket_with_handle(h.http, w->listen_fds[i]);
+        if (h.bound[i] == NULL) {
             cc_error("cannot serve HTTP on inherited socket %d", w->listen_fds[i]);
             return 1;
         }
-        hs.n_bound++;
+        h.n_bound++;
     }
     /* evhttp owns the descriptors now. */
     w->n_listen = 0;
-    if (cc_worker_open_links(w) != 0)
-        return 1;
-    cc_worker_ready(w);
-    return cc_worker_loop(w);
+    struct event *poll = event_new(w->base, -1, EV_PERSIST, on_raft_poll, &h);
+    struct timeval tv = {0, RAFT_POLL_MS * 1000};
+    event_add(poll, &tv);
+    int rc = 1;
+    if (cc_worker_open_links(w) == 0) {
+        cc_worker_ready(w);
+        rc = cc_worker_loop(w);
+    }
+    event_free(poll);
+    return rc;
 }

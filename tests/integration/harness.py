@@ -169,11 +169,11 @@ def sanitizer_reports(text):
 # ---- HTTP ------------------------------------------------------------------
 
 
-def http_request(ip, port, path, method="GET", timeout=5.0, headers=None):
+def http_request(ip, port, path, method="GET", timeout=5.0, headers=None, body=None):
     """(status, body bytes, headers dict with lower-case names)."""
     conn = http.client.HTTPConnection(ip, port, timeout=timeout)
     try:
-        conn.request(method, path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
         body = r.read()
         return r.status, body, {k.lower(): v for k, v in r.getheaders()}

@@ -1,0 +1,86 @@
+/* The client-HTTP worker's shared state and the helpers its handlers use.
+ *
+ * http_worker.c owns the server, the routing table and the links;
+ * keys.c serves /v2/keys; cluster_api.c the members, machines and stats
+ * endpoints; view.c keeps the local copy of the store they read. */
+#ifndef CC_CORE_HTTP_HTTP_H
+#define CC_CORE_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/cluster_ids.h"
+#include "core/http/view.h"
+#include "core/worker.h"
+
+struct evhttp;
+struct evhttp_request;
+struct evhttp_bound_socket;
+struct cc_pending_write;
+struct cc_watch;
+struct cc_waiting;
+
+#define CC_HTTP_WRITE_BUCKETS 4096
+
+struct cc_http {
+    struct cc_worker *w;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound[CC_WORKER_MAX_LISTENERS];
+    size_t n_bound;
+    struct cc_view view;
+    struct cc_cluster_def cluster; /* ids and names from the configuration */
+    double started_wall;           /* Unix seconds, for /v2/stats/self */
+    /* From consensus (RAFT_STATUS-like fields of HEALTH answers). */
+    uint64_t leader, term;
+    double leader_since;
+    /* Writes and quorum reads waiting for their entry to be applied. */
+    struct cc_pending_write *writes[CC_HTTP_WRITE_BUCKETS];
+    uint32_t n_writes;
+    uint64_t next_req_id;
+    unsigned write_timeout_ms;
+    /* Reads that arrived before the view was loaded. */
+    struct cc_waiting *waiting_head, **waiting_tail;
+    uint32_t n_waiting;
+    /* Watches with a registered watcher (long polls and streams). */
+    struct cc_watch *watches;
+    uint32_t n_watches;
+    /* Health probes and the graceful stop. */
+    struct pending_health *health;
+    uint32_t n_health;
+    uint64_t next_health_id;
+    uint64_t requests;
+    uint32_t active;
+    double last_activity;
+    struct event *stop_check;
+};
+
+/* Wall clock, Unix nanoseconds (TTLs and expirations are wall-clock times). */
+int64_t cc_http_now_ns(void);
+
+/* Sends a complete reply; body may be NULL. */
+void cc_http_reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+                   const void *body, size_t len);
+/* 405 with Go's body; allow NULL sends no Allow header. */
+void cc_http_method_not_allowed(struct evhttp_request *req, const char *allow);
+/* The X-Etcd-Cluster-Id header every v2 response carries. */
+void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req);
+
+/* /v2/keys */
+void cc_keys_handle(struct cc_http *h, struct evhttp_request *req);
+/* The view applied an entry this member proposed. */
+void cc_keys_on_result(void *ctx, uint64_t req_id, uint64_t raft_index, struct cc_v2_result *res);
+/* consensus refused a proposal. */
+void cc_keys_on_propose_fail(struct cc_http *h, uint64_t req_id, int code, const char *cause,
+                             size_t cause_len);
+/* The view is loaded: serve the reads that waited for it. */
+void cc_keys_on_synced(void *ctx);
+/* consensus restarted: proposals it held are gone. */
+void cc_keys_fail_all_writes(struct cc_http *h, const char *cause);
+/* Ends every watch (graceful stop): 200 with what was sent so far. */
+void cc_keys_end_watches(struct cc_http *h);
+void cc_keys_free(struct cc_http *h);
+
+/* /v2/members, /v2/machines, /v2/stats/... */
+bool cc_cluster_api_handle(struct cc_http *h, struct evhttp_request *req, const char *path);
+
+#endif

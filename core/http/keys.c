@@ -1,0 +1,531 @@
+/* /v2/keys: etcd 2's keys API (V2-CONTRACT §1).
+ *
+ *   parse (core/v2/params.c) -> answer parse errors at once
+ *   GET/HEAD        -> the local view, no round trip
+ *   GET wait=true   -> a watcher on the view; headers flushed at once
+ *   PUT/POST/DELETE and quorum GET -> PROPOSE to consensus; the answer is
+ *                      written when the view applies the entry (storage has
+ *                      made it durable by then), or error 300 after the
+ *                      write timeout (5 s + 2 x election timeout, as etcd) */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/http/http.h"
+#include "core/log.h"
+#include "core/v2/errors.h"
+#include "core/v2/json.h"
+#include "core/v2/params.h"
+#include "core/v2/request_codec.h"
+
+/* Reads that may wait for the view's first load; past this, 503. */
+#define MAX_WAITING 100000
+/* A stream watcher whose client does not read: past this much unsent
+ * output it is dropped (etcd drops a watcher whose 100-event buffer fills). */
+#define WATCH_MAX_BACKLOG (1u << 20)
+
+struct cc_pending_write {
+    struct cc_pending_write *next;
+    uint64_t req_id;
+    struct evhttp_request *req;
+    struct event *timer;
+    struct cc_http *h;
+    bool no_value;
+};
+
+struct cc_waiting {
+    struct cc_waiting *next;
+    struct evhttp_request *req;
+};
+
+struct cc_watch {
+    struct cc_watch *prev, *next;
+    struct cc_http *h;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    struct cc_v2_watcher *watcher;
+    bool stream;
+};
+
+static void add_u64_header(struct evhttp_request *req, const char *name, uint64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+    evhttp_add_header(evhttp_request_get_output_headers(req), name, num);
+}
+
+static void send_buf(struct evhttp_request *req, int code, const char *reason,
+                     const struct cc_buf *b)
+{
+    struct evbuffer *out = evbuffer_new();
+    if (out && b->len)
+        evbuffer_add(out, b->data, b->len);
+    evhttp_send_reply(req, code, reason, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+static void reply_error(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_error *e)
+{
+    struct cc_buf b;
+    cc_buf_init(&b);
+    cc_v2_render_error(&b, e);
+    const char *reason = "Bad Request";
+    int code = cc_v2_error_status(e->code, &reason);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    add_u64_header(req, "X-Etcd-Index", e->index);
+    send_buf(req, code, reason, &b);
+    cc_buf_free(&b);
+}
+
+static void reply_raft_error(struct cc_http *h, struct evhttp_request *req, const char *cause)
+{
+    struct cc_v2_error e;
+    cc_v2_error_set(&e, CC_V2_E_RAFT_INTERNAL, cause, 0);
+    reply_error(h, req, &e);
+}
+
+static void add_raft_headers(struct cc_http *h, struct evhttp_request *req, uint64_t raft_index)
+{
+    add_u64_header(req, "X-Raft-Index", raft_index);
+    add_u64_header(req, "X-Raft-Term", h->view.raft_term);
+}
+
+/* etcd's writeKeyEvent: 201 when the event created the node. */
+static void reply_event(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_event *ev,
+                        uint64_t raft_index, bool no_value)
+{
+    struct cc_buf b;
+    cc_buf_init(&b);
+    cc_v2_render_event_ex(&b, ev, cc_http_now_ns(), no_value);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    add_u64_header(req, "X-Etcd-Index", ev->etcd_index);
+    add_raft_headers(h, req, raft_index);
+    bool created =
+        ev->action == CC_V2_ACT_CREATE || (ev->action == CC_V2_ACT_SET && ev->prev_node == NULL);
+    if (b.failed) {
+        cc_buf_free(&b);
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    send_buf(req, created ? 201 : 200, created ? "Created" : "OK", &b);
+    cc_buf_free(&b);
+}
+
+static void reply_result(struct cc_http *h, struct evhttp_request *req, struct cc_v2_result *res,
+                         uint64_t raft_index, bool no_value)
+{
+    if (res->event)
+        reply_event(h, req, res->event, raft_index, no_value);
+    else if (res->err.code)
+        reply_error(h, req, &res->err);
+    else
+        reply_raft_error(h, req, "etcdserver: empty result");
+}
+
+/* ---- writes and quorum reads ---- */
+
+static struct cc_pending_write **bucket(struct cc_http *h, uint64_t id)
+{
+    return &h->writes[(id * 0x9E3779B97F4A7C15ULL) >> 52 & (CC_HTTP_WRITE_BUCKETS - 1)];
+}
+
+static struct cc_pending_write *take_write(struct cc_http *h, uint64_t id)
+{
+    for (struct cc_pending_write **pp = bucket(h, id); *pp; pp = &(*pp)->next)
+        if ((*pp)->req_id == id) {
+            struct cc_pending_write *p = *pp;
+            *pp = p->next;
+            h->n_writes--;
+            return p;
+        }
+    return NULL;
+}
+
+static void free_write(struct cc_pending_write *p)
+{
+    event_free(p->timer);
+    free(p);
+}
+
+static void on_write_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct cc_pending_write *p = arg;
+    struct cc_http *h = p->h;
+    if (take_write(h, p->req_id) != p)
+        return;
+    reply_raft_error(h, p->req, "etcdserver: request timed out");
+    free_write(p);
+}
+
+static void propose(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_request *rq)
+{
+    struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
+    struct cc_buf data;
+    cc_buf_init(&data);
+    if (cc_v2_request_encode(&data, rq) != 0 || data.failed) {
+        cc_buf_free(&data);
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    struct cc_pending_write *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        cc_buf_free(&data);
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    p->req_id = ++h->next_req_id;
+    p->req = req;
+    p->h = h;
+    p->no_value = rq->no_value_on_success;
+    struct cc_msg m = {.type = CC_MSG_PROPOSE};
+    m.u.propose.req_id = p->req_id;
+    m.u.propose.data = (struct cc_bytes){data.data, (uint32_t)data.len};
+    int sent = l ? cc_link_send(l, &m) : -1;
+    cc_buf_free(&data);
+    if (sent != 0) {
+        free(p);
+        reply_raft_error(h, req, "etcdserver: server stopped");
+        return;
+    }
+    p->timer = evtimer_new(h->w->base, on_write_timeout, p);
+    struct timeval tv = {h->write_timeout_ms / 1000, (h->write_timeout_ms % 1000) * 1000};
+    evtimer_add(p->timer, &tv);
+    struct cc_pending_write **b = bucket(h, p->req_id);
+    p->next = *b;
+    *b = p;
+    h->n_writes++;
+}
+
+void cc_keys_on_result(void *ctx, uint64_t req_id, uint64_t raft_index, struct cc_v2_result *res)
+{
+    struct cc_http *h = ctx;
+    struct cc_pending_write *p = take_write(h, req_id);
+    if (p == NULL)
+        return; /* answered already (timed out) */
+    reply_result(h, p->req, res, raft_index, p->no_value);
+    free_write(p);
+}
+
+void cc_keys_on_propose_fail(struct cc_http *h, uint64_t req_id, int code, const char *cause,
+                             size_t cause_len)
+{
+    struct cc_pending_write *p = take_write(h, req_id);
+    if (p == NULL)
+        return;
+    char c[256];
+    snprintf(c, sizeof(c), "%.*s", (int)cause_len, cause);
+    reply_raft_error(h, p->req, c);
+    free_write(p);
+}
+
+void cc_keys_fail_all_writes(struct cc_http *h, const char *cause)
+{
+    for (size_t i = 0; i < CC_HTTP_WRITE_BUCKETS; i++)
+        while (h->writes[i]) {
+            struct cc_pending_write *p = h->writes[i];
+            h->writes[i] = p->next;
+            h->n_writes--;
+            reply_raft_error(h, p->req, cause);
+            free_write(p);
+        }
+}
+
+/* ---- watches ---- */
+
+static void watch_unlink(struct cc_watch *wt)
+{
+    struct cc_http *h = wt->h;
+    if (wt->prev)
+        wt->prev->next = wt->next;
+    else
+        h->watches = wt->next;
+    if (wt->next)
+        wt->next->prev = wt->prev;
+    h->n_watches--;
+    if (wt->evcon)
+        evhttp_connection_set_closecb(wt->evcon, NULL, NULL);
+}
+
+/* Ends the watch's response and forgets it. cancel: the store still holds
+ * the watcher. */
+static void watch_finish(struct cc_watch *wt, bool cancel)
+{
+    if (cancel && wt->watcher)
+        cc_v2_watcher_cancel(wt->watcher);
+    watch_unlink(wt);
+    evhttp_send_reply_end(wt->req);
+    free(wt);
+}
+
+static void on_watch_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct cc_watch *wt = arg;
+    wt->evcon = NULL; /* it is going away */
+    watch_finish(wt, true);
+}
+
+static size_t backlog(struct cc_watch *wt)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(wt->req);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+static bool on_watch_event(void *ctx, struct cc_v2_watcher *w, const struct cc_v2_event *ev)
+{
+    struct cc_watch *wt = ctx;
+    if (wt->stream && backlog(wt) > WATCH_MAX_BACKLOG) {
+        cc_warn("watch: client not reading; watcher dropped");
+        wt->watcher = NULL; /* the store removes it when we answer false */
+        watch_finish(wt, false);
+        return false;
+    }
+    struct cc_buf b;
+    cc_buf_init(&b);
+    cc_v2_render_event(&b, ev, cc_http_now_ns());
+    struct evbuffer *out = evbuffer_new();
+    if (out && !b.failed)
+        evbuffer_add(out, b.data, b.len);
+    if (out) {
+        evhttp_send_reply_chunk(wt->req, out);
+        evbuffer_free(out);
+    }
+    cc_buf_free(&b);
+    if (!wt->stream) {
+        wt->watcher = NULL; /* a one-shot watcher is removed by the store */
+        watch_finish(wt, false);
+    }
+    return true;
+}
+
+static void start_chunked(struct cc_http *h, struct evhttp_request *req, uint64_t start_index)
+{
+    struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
+    evhttp_add_header(hd, "Content-Type", "application/json");
+    add_u64_header(req, "X-Etcd-Index", start_index);
+    add_raft_headers(h, req, h->view.raft_index);
+    evhttp_send_reply_start(req, 200, "OK");
+}
+
+static void serve_watch(struct cc_http *h, struct evhttp_request *req,
+                        const struct cc_v2_request *rq)
+{
+    struct cc_watch *wt = calloc(1, sizeof(*wt));
+    if (wt == NULL) {
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    wt->h = h;
+    wt->req = req;
+    wt->stream = rq->stream;
+    struct cc_v2_watch_result wr;
+    memset(&wr, 0, sizeof(wr));
+    if (cc_v2_store_watch(h->view.store, rq->path, rq->recursive, rq->stream, rq->wait_index,
+                          on_watch_event, wt, &wr) != 0) {
+        free(wt);
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    if (wr.err.code) {
+        free(wt);
+        reply_error(h, req, &wr.err);
+        return;
+    }
+    start_chunked(h, req, wr.start_index);
+    if (wr.event) {
+        /* Found in the history: one event and done (a stream gets nothing
+         * more, as in etcd). */
+        struct cc_buf b;
+        cc_buf_init(&b);
+        cc_v2_render_event(&b, wr.event, cc_http_now_ns());
+        struct evbuffer *out = evbuffer_new();
+        if (out && !b.failed) {
+            evbuffer_add(out, b.data, b.len);
+            evhttp_send_reply_chunk(req, out);
+        }
+        if (out)
+            evbuffer_free(out);
+        cc_buf_free(&b);
+        cc_v2_event_free(wr.event);
+        evhttp_send_reply_end(req);
+        free(wt);
+        return;
+    }
+    wt->watcher = wr.watcher;
+    wt->next = h->watches;
+    if (h->watches)
+        h->watches->prev = wt;
+    h->watches = wt;
+    h->n_watches++;
+    wt->evcon = evhttp_request_get_connection(req);
+    if (wt->evcon)
+        evhttp_connection_set_closecb(wt->evcon, on_watch_closed, wt);
+}
+
+void cc_keys_end_watches(struct cc_http *h)
+{
+    while (h->watches)
+        watch_finish(h->watches, true);
+}
+
+/* ---- dispatch ---- */
+
+static void serve_get(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_request *rq)
+{
+    struct cc_v2_result res = {0};
+    if (cc_v2_store_get(h->view.store, rq->path, rq->recursive, rq->sorted, cc_http_now_ns(),
+                        &res) != 0) {
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    reply_result(h, req, &res, h->view.raft_index, false);
+    cc_v2_result_clear(&res);
+}
+
+static const char *method_name(enum evhttp_cmd_type c)
+{
+    switch (c) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
+    }
+    return "UNKNOWN";
+}
+
+static void wait_for_view(struct cc_http *h, struct evhttp_request *req)
+{
+    if (h->n_waiting >= MAX_WAITING) {
+        reply_raft_error(h, req, "etcdserver: server not ready");
+        return;
+    }
+    struct cc_waiting *wq = calloc(1, sizeof(*wq));
+    if (wq == NULL) {
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    wq->req = req;
+    *h->waiting_tail = wq;
+    h->waiting_tail = &wq->next;
+    h->n_waiting++;
+}
+
+void cc_keys_on_synced(void *ctx)
+{
+    struct cc_http *h = ctx;
+    struct cc_waiting *wq = h->waiting_head;
+    h->waiting_head = NULL;
+    h->waiting_tail = &h->waiting_head;
+    h->n_waiting = 0;
+    while (wq) {
+        struct cc_waiting *next = wq->next;
+        cc_keys_handle(h, wq->req);
+        free(wq);
+        wq = next;
+    }
+}
+
+void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
+{
+    if (h->view.store == NULL) {
+        wait_for_view(h, req);
+        return;
+    }
+    const char *target = evhttp_request_get_uri(req);
+    struct cc_v2_http_in in;
+    memset(&in, 0, sizeof(in));
+    cc_v2_split_target(target, strlen(target), &in);
+    in.method = method_name(evhttp_request_get_command(req));
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    in.content_type = ct;
+    in.content_type_len = ct ? strlen(ct) : 0;
+    struct evbuffer *body = evhttp_request_get_input_buffer(req);
+    in.body_len = evbuffer_get_length(body);
+    in.body = in.body_len ? evbuffer_pullup(body, -1) : NULL;
+
+    struct cc_v2_request rq;
+    struct cc_v2_error err;
+    int r = cc_v2_parse_key_request(&in, cc_http_now_ns(), &rq, &err);
+    struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
+    switch (r) {
+    case CC_V2_PARSE_OK:
+        break;
+    case CC_V2_PARSE_ETCD_ERROR:
+        cc_http_add_cluster_id(h, req);
+        reply_error(h, req, &err);
+        return;
+    case CC_V2_PARSE_BAD_REQUEST:
+        evhttp_add_header(hd, "Connection", "close");
+        cc_http_reply(req, 400, "Bad Request", "text/plain; charset=utf-8", CC_V2_BAD_REQUEST_BODY,
+                      strlen(CC_V2_BAD_REQUEST_BODY));
+        return;
+    case CC_V2_PARSE_REDIRECT: {
+        evhttp_add_header(hd, "Location", rq.path);
+        bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET ||
+                   evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+        cc_http_reply(req, 301, "Moved Permanently", get ? "text/html; charset=utf-8" : NULL,
+                      get ? rq.value.p : NULL, get ? rq.value.n : 0);
+        cc_v2_request_free(&rq);
+        return;
+    }
+    case CC_V2_PARSE_METHOD_NOT_ALLOWED:
+        cc_http_method_not_allowed(req, CC_V2_KEYS_ALLOW);
+        return;
+    case CC_V2_PARSE_NOT_FOUND:
+        cc_http_reply(req, 404, "Not Found", "text/plain; charset=utf-8", CC_V2_NOT_FOUND_BODY,
+                      strlen(CC_V2_NOT_FOUND_BODY));
+        return;
+    default:
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    cc_http_add_cluster_id(h, req);
+    switch (rq.method) {
+    case CC_V2_GET:
+        if (rq.wait)
+            serve_watch(h, req, &rq);
+        else
+            serve_get(h, req, &rq);
+        break;
+    case CC_V2_HEAD:
+        serve_get(h, req, &rq);
+        break;
+    default: /* PUT POST DELETE QGET: through consensus */
+        propose(h, req, &rq);
+        break;
+    }
+    cc_v2_request_free(&rq);
+}
+
+void cc_keys_free(struct cc_http *h)
+{
+    cc_keys_end_watches(h);
+    cc_keys_fail_all_writes(h, "etcdserver: server stopped");
+    while (h->waiting_head) {
+        struct cc_waiting *wq = h->waiting_head;
+        h->waiting_head = wq->next;
+        reply_raft_error(h, wq->req, "etcdserver: server stopped");
+        free(wq);
+    }
+    h->waiting_tail = &h->waiting_head;
+}

@@ -1,0 +1,51 @@
+/* The http worker's view of the store: its own copy of the deterministic
+ * v2 store, fed by the storage worker in raft index order.
+ *
+ * Storage sends every entry it applied (APPLIED); the view applies the same
+ * ones to its copy, so plain GETs and watches are served from memory with
+ * no round trip (the DESIGN.md §2 read path), and each write's result is
+ * computed here, for the client waiting for it, after storage made it
+ * durable. When the view starts, or sees a gap (a message lost with a
+ * restarted worker), it asks storage for what it misses (SYNC_REQ): the
+ * entries from its next index, or a whole snapshot. */
+#ifndef CC_CORE_HTTP_VIEW_H
+#define CC_CORE_HTTP_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/v2/store.h"
+#include "proto/msg.h"
+
+struct cc_link;
+
+/* An applied entry this member proposed (origin == self): the result for
+ * the request waiting on req_id. The result is borrowed for the call. */
+typedef void (*cc_view_result_fn)(void *ctx, uint64_t req_id, uint64_t raft_index,
+                                  struct cc_v2_result *res);
+/* The view became usable (first sync done) or was replaced by a snapshot. */
+typedef void (*cc_view_synced_fn)(void *ctx);
+
+struct cc_view {
+    struct cc_v2_store *store; /* NULL until the first sync */
+    uint64_t raft_index, raft_term;
+    uint64_t self_id;
+    bool sync_pending; /* a SYNC_REQ is out */
+    struct cc_buf snap;
+    uint64_t snap_index, snap_term;
+    cc_view_result_fn on_result;
+    cc_view_synced_fn on_synced;
+    void *ctx;
+    uint64_t applied_entries, syncs, snapshots;
+};
+
+void cc_view_init(struct cc_view *v, uint64_t self_id, cc_view_result_fn on_result,
+                  cc_view_synced_fn on_synced, void *ctx);
+void cc_view_free(struct cc_view *v);
+
+/* Asks storage for everything after what the view has. */
+void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
+void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct cc_msg_applied *m);
+void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_chunk *m);
+
+#endif

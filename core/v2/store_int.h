@@ -1,0 +1,164 @@
+/* Internals of the v2 store shared by its files: the node tree (node.c),
+ * the TTL heap (ttl_heap.c), the event history (history.c), the watcher
+ * hub (watch.c), the operations (store.c) and the snapshot and load code
+ * (store_snapshot.c). Nothing outside core/v2/store* includes this. */
+#ifndef CC_CORE_V2_STORE_INT_H
+#define CC_CORE_V2_STORE_INT_H
+
+#include "core/v2/store.h"
+
+#define CC_V2_NOT_IN_HEAP SIZE_MAX
+
+/* A stored node (etcd's node). A directory's children are kept in a
+ * strictly increasing array by name (byte order), which gives both the
+ * lookups and a deterministic, sorted listing. */
+struct cc_v2_snode {
+    char *path;      /* full, clean store path, NUL-terminated */
+    size_t path_len; /* strlen(path) */
+    size_t name_off; /* the last component starts at path + name_off */
+    struct cc_v2_snode *parent;
+    uint64_t created_index, modified_index;
+    int64_t expire_ns; /* 0: permanent */
+    size_t heap_pos;   /* position in the TTL heap, or CC_V2_NOT_IN_HEAP */
+    bool dir;
+    struct cc_v2_str value; /* keys only; p NUL-terminated, or NULL */
+    struct cc_v2_snode **kids;
+    size_t n_kids, cap_kids;
+    /* Scratch for the iterative tree walks (no recursion, however deep
+     * the tree): the next child to visit, and a walk's own pointer. */
+    size_t walk_i;
+    void *walk_p;
+};
+
+static inline const char *cc_v2_snode_name(const struct cc_v2_snode *n)
+{
+    return n->path + n->name_off;
+}
+
+/* node.c */
+struct cc_v2_snode *cc_v2_snode_new(const char *path, size_t path_len, bool dir);
+/* Frees n and its whole subtree; does not touch the parent or the heap. */
+void cc_v2_snode_free_tree(struct cc_v2_snode *n);
+/* The child called name[0..len), or NULL. *pos gets its index or the index
+ * where it would go. */
+struct cc_v2_snode *cc_v2_snode_child(const struct cc_v2_snode *d, const char *name, size_t len,
+                                      size_t *pos);
+/* Makes room for one more child. 0 or -1 (ENOMEM). */
+int cc_v2_snode_reserve(struct cc_v2_snode *d);
+/* Inserts c (whose name must be absent) at its place; room must have been
+ * reserved. Sets c->parent. */
+void cc_v2_snode_insert(struct cc_v2_snode *d, struct cc_v2_snode *c);
+/* Takes n out of its parent's children. */
+void cc_v2_snode_detach(struct cc_v2_snode *n);
+int cc_v2_snode_set_value(struct cc_v2_snode *n, const char *p, size_t len);
+bool cc_v2_snode_hidden(const struct cc_v2_snode *n);
+/* The client view (etcd's Repr / loadInternalNode): list adds the visible
+ * children, recursive their subtrees too. 0 or -1 (ENOMEM, out zeroed). */
+int cc_v2_snode_extern(struct cc_v2_snode *n, bool list, bool recursive, struct cc_v2_node *out);
+void cc_v2_snode_rec(const struct cc_v2_snode *n, struct cc_v2_node_rec *rec);
+/* Go's path.Clean("/" + p) into a new string; NULL on ENOMEM. */
+char *cc_v2_store_path_clean(const char *p);
+/* etcd's isHidden(watchPath, keyPath): is there a hidden component in
+ * key below watch? */
+bool cc_v2_path_hidden_below(const char *watch, size_t watch_len, const char *key);
+
+/* ttl_heap.c: a min-heap by (expire_ns, path). */
+struct cc_v2_ttl_heap {
+    struct cc_v2_snode **a;
+    size_t n, cap;
+};
+int cc_v2_ttl_reserve(struct cc_v2_ttl_heap *h);
+void cc_v2_ttl_push(struct cc_v2_ttl_heap *h, struct cc_v2_snode *n); /* room reserved */
+void cc_v2_ttl_remove(struct cc_v2_ttl_heap *h, struct cc_v2_snode *n);
+void cc_v2_ttl_fix(struct cc_v2_ttl_heap *h, struct cc_v2_snode *n);
+struct cc_v2_snode *cc_v2_ttl_top(const struct cc_v2_ttl_heap *h);
+void cc_v2_ttl_free(struct cc_v2_ttl_heap *h);
+
+/* history.c: the last CC_V2_HISTORY_CAP events, a ring. */
+struct cc_v2_history {
+    struct cc_v2_event **ring;
+    size_t front, size;
+    uint64_t start, last; /* indexes of the oldest and newest, 0 when empty */
+};
+int cc_v2_history_init(struct cc_v2_history *h);
+void cc_v2_history_free(struct cc_v2_history *h);
+/* Takes ownership of ev (evicting the oldest when full). */
+void cc_v2_history_add(struct cc_v2_history *h, struct cc_v2_event *ev);
+const struct cc_v2_event *cc_v2_history_at(const struct cc_v2_history *h, size_t i);
+/* etcd's EventHistory.scan: 0 with *found (NULL: nothing yet), or 401 in
+ * err (its index left for the caller to set). */
+void cc_v2_history_scan(const struct cc_v2_history *h, const char *key, bool recursive,
+                        uint64_t index, const struct cc_v2_event **found, struct cc_v2_error *err);
+
+/* watch.c: watchers by exact path. */
+struct cc_v2_watch_key;
+struct cc_v2_whub {
+    struct cc_v2_watch_key **buckets;
+    size_t n_buckets, n_keys;
+    uint64_t count; /* live watchers */
+    int busy;       /* > 0 while notifying: removals are deferred */
+    struct cc_v2_watcher *graveyard;
+};
+void cc_v2_whub_init(struct cc_v2_whub *hub);
+void cc_v2_whub_free(struct cc_v2_whub *hub);
+int cc_v2_whub_add(struct cc_v2_whub *hub, const char *path, bool recursive, bool stream,
+                   uint64_t since, uint64_t start, cc_v2_watch_fn fn, void *ctx,
+                   struct cc_v2_watcher **out);
+/* Brackets a batch of notifications: watchers removed inside are freed at
+ * the outermost end. */
+void cc_v2_whub_begin(struct cc_v2_whub *hub);
+void cc_v2_whub_end(struct cc_v2_whub *hub);
+/* etcd's notifyWatchers(e, path, deleted) and notify(e) (minus the history
+ * part, which the store does). */
+void cc_v2_whub_notify_path(struct cc_v2_whub *hub, const struct cc_v2_event *ev, const char *path,
+                            size_t path_len, bool deleted);
+void cc_v2_whub_notify(struct cc_v2_whub *hub, const struct cc_v2_event *ev);
+
+/* store.c */
+struct cc_v2_store {
+    struct cc_v2_snode *root;
+    uint64_t index;
+    char **readonly; /* "/" and the namespaces, clean */
+    size_t n_readonly;
+    struct cc_v2_ttl_heap heap;
+    struct cc_v2_history hist;
+    struct cc_v2_whub hub;
+    struct cc_v2_store_stats stats;
+    struct cc_v2_store_hooks hooks;
+};
+
+/* store_ops.c: etcd's store operations on a clean path. Each returns 0
+ * with out filled (an event, or err.code set), or -1 (ENOMEM). */
+int cc_v2_op_create(struct cc_v2_store *s, const char *path, bool dir,
+                    const struct cc_v2_str *value, bool unique, int64_t expire,
+                    struct cc_v2_result *out);
+int cc_v2_op_set(struct cc_v2_store *s, const char *path, bool dir, const struct cc_v2_str *value,
+                 int64_t expire, bool refresh, struct cc_v2_result *out);
+int cc_v2_op_update(struct cc_v2_store *s, const char *path, const struct cc_v2_str *value,
+                    int64_t expire, bool refresh, struct cc_v2_result *out);
+int cc_v2_op_cas(struct cc_v2_store *s, const char *path, const struct cc_v2_str *prev_value,
+                 uint64_t prev_index, const struct cc_v2_str *value, int64_t expire, bool refresh,
+                 struct cc_v2_result *out);
+int cc_v2_op_delete(struct cc_v2_store *s, const char *path, bool dir, bool recursive,
+                    struct cc_v2_result *out);
+int cc_v2_op_cad(struct cc_v2_store *s, const char *path, const struct cc_v2_str *prev_value,
+                 uint64_t prev_index, struct cc_v2_result *out);
+/* etcd's DeleteExpiredKeys: expires every node due at or before cutoff. */
+int cc_v2_op_expire(struct cc_v2_store *s, int64_t cutoff);
+/* etcd's internalGet: the node at a clean path, or NULL with err set (100
+ * with the first missing component, 104 with the key in the way). */
+struct cc_v2_snode *cc_v2_store_lookup(struct cc_v2_store *s, const char *path,
+                                       struct cc_v2_error *err);
+void cc_v2_store_error(struct cc_v2_error *err, int code, const char *cause, size_t cause_len,
+                       uint64_t index);
+
+/* An empty store (root only, no namespaces yet): used by new and the
+ * loaders, which then add the read-only set. */
+struct cc_v2_store *cc_v2_store_alloc(void);
+/* Adds a namespace to the read-only set (and a dir for it unless one
+ * exists). 0 or -1 (ENOMEM, EINVAL). */
+int cc_v2_store_add_namespace(struct cc_v2_store *s, const char *ns, bool make_dir);
+/* Puts every TTL node of the tree in the heap (after a load). */
+int cc_v2_store_rebuild_heap(struct cc_v2_store *s);
+
+#endif
