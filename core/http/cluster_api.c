@@ -149,26 +149,130 @@ static void reply_message(struct evhttp_request *req, int code, const char *reas
     cc_buf_free(&b);
 }
 
-static void serve_members(struct cc_http *h, struct evhttp_request *req, const char *sub)
+/* etcd's unmarshalRequest + MemberCreateRequest.UnmarshalJSON: a JSON
+ * body {"peerURLs":[...]} of valid peer URLs. 0, or -1 after answering. */
+static int read_peer_urls(struct evhttp_request *req, struct cc_url_list *out)
+{
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    if (ct == NULL || strcmp(ct, "application/json") != 0) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "Bad Content-Type %.400s, accept application/json",
+                 ct ? ct : "");
+        reply_message(req, 415, "Unsupported Media Type", msg);
+        return -1;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    char *body = malloc(n + 1);
+    if (body == NULL) {
+        reply_message(req, 500, "Internal Server Error", "out of memory");
+        return -1;
+    }
+    evbuffer_copyout(in, body, n);
+    body[n] = '\0';
+    char perr[256] = "";
+    yajl_val v = yajl_tree_parse(body, perr, sizeof(perr));
+    free(body);
+    const char *path[] = {"peerURLs", NULL};
+    yajl_val a = v ? yajl_tree_get(v, path, yajl_t_any) : NULL;
+    if (v == NULL || !YAJL_IS_OBJECT(v) || (a && !YAJL_IS_ARRAY(a) && !YAJL_IS_NULL(a))) {
+        for (char *c = perr; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        reply_message(req, 400, "Bad Request", v ? "json: cannot unmarshal peerURLs" : perr);
+        if (v)
+            yajl_tree_free(v);
+        return -1;
+    }
+    struct cc_buf csv;
+    cc_buf_init(&csv);
+    for (size_t i = 0; a && YAJL_IS_ARRAY(a) && i < a->u.array.len; i++) {
+        const char *u = YAJL_GET_STRING(a->u.array.values[i]);
+        if (i)
+            PUT_LIT(&csv, ",");
+        if (u)
+            cc_put_raw(&csv, u, strlen(u));
+    }
+    cc_put_u8(&csv, 0);
+    yajl_tree_free(v);
+    char err[512];
+    int r = csv.len <= 1 ? (snprintf(err, sizeof(err), "no valid URLs given"), -1)
+                         : cc_url_list_parse((const char *)csv.data, out, err, sizeof(err));
+    cc_buf_free(&csv);
+    if (r != 0) {
+        reply_message(req, 400, "Bad Request", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* POST, PUT and DELETE of /v2/members: etcd's checks, in etcd's order. The
+ * change itself needs replication between members (not built yet): a
+ * request that passes every check is refused with 500, which is what etcd
+ * answers when it cannot commit a change. */
+static void change_members(struct cc_http *h, struct evhttp_request *req, const char *sub,
+                           const struct member *ms, size_t n)
 {
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    cc_http_add_cluster_id(h, req);
-    if (cmd == EVHTTP_REQ_DELETE && (sub[0] == '\0' || strcmp(sub, "/") == 0)) {
+    const char *id_text = sub[0] == '/' ? sub + 1 : sub;
+    char msg[300];
+    if (cmd == EVHTTP_REQ_DELETE && id_text[0] == '\0') {
         cc_http_method_not_allowed(req, NULL); /* as etcd: no Allow header */
         return;
     }
-    if (cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_DELETE) {
-        /* Runtime reconfiguration needs replication between members. */
-        reply_message(req, 500, "Internal Server Error",
-                      "membership changes are not supported yet");
+    uint64_t id = 0;
+    if (cmd != EVHTTP_REQ_POST) {
+        char *end;
+        id = strtoull(id_text, &end, 16);
+        if (id_text[0] == '\0' || *end != '\0' ||
+            strspn(id_text, "0123456789abcdefABCDEF") != strlen(id_text)) {
+            snprintf(msg, sizeof(msg), "No such member: %.200s", id_text);
+            reply_message(req, 404, "Not Found", msg);
+            return;
+        }
+    }
+    struct cc_url_list urls = {0};
+    if (cmd != EVHTTP_REQ_DELETE && read_peer_urls(req, &urls) != 0)
+        return;
+    size_t self = n;
+    for (size_t i = 0; i < n; i++)
+        if (ms[i].id == id)
+            self = i;
+    for (size_t u = 0; u < urls.n; u++) {
+        char quoted[sizeof(urls.v[u].text) + 2];
+        snprintf(quoted, sizeof(quoted), "\"%s\"", urls.v[u].text);
+        for (size_t i = 0; i < n; i++)
+            if (i != self && strstr(ms[i].peer_urls, quoted)) {
+                cc_url_list_free(&urls);
+                reply_message(req, 409, "Conflict", "membership: peerURL exists");
+                return;
+            }
+    }
+    cc_url_list_free(&urls);
+    if (cmd != EVHTTP_REQ_POST && self == n) {
+        snprintf(msg, sizeof(msg), "No such member: %llx", (unsigned long long)id);
+        reply_message(req, 404, "Not Found", msg);
         return;
     }
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+    cc_warn("membership change refused: replication between members is not built yet");
+    reply_message(req, 500, "Internal Server Error", "Internal Server Error");
+}
+
+static void serve_members(struct cc_http *h, struct evhttp_request *req, const char *sub)
+{
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    bool change = cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_DELETE;
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && !change) {
         cc_http_method_not_allowed(req, "GET,POST,DELETE,PUT");
         return;
     }
+    cc_http_add_cluster_id(h, req);
     struct member ms[CC_MAX_MEMBERS * 2];
     size_t n = read_members(h, ms, sizeof(ms) / sizeof(ms[0]));
+    if (change) {
+        change_members(h, req, sub, ms, n);
+        return;
+    }
     struct cc_buf b;
     cc_buf_init(&b);
     if (sub[0] == '\0' || strcmp(sub, "/") == 0) {

@@ -332,10 +332,12 @@ int cc_http_worker_main(struct cc_worker *w)
         return 1;
     }
     evhttp_set_gencb(h.http, on_request, &h);
-    evhttp_set_allowed_methods(h.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                           EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-                                           EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
-                                           EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
+    /* Go sends no Content-Type unless a handler sets one (or sniffs a
+     * body); libevent would add text/html. */
+    evhttp_set_default_content_type(h.http, NULL);
+    /* Every method reaches the router, even ones libevent has no name for
+     * (it would answer 501 itself): etcd answers those with 405. */
+    evhttp_set_allowed_methods(h.http, 0xffff);
     evhttp_set_max_headers_size(h.http, 64 * 1024);
     evhttp_set_max_body_size(h.http, (ev_ssize_t)w->cfg.max_request_bytes);
     for (size_t i = 0; i < w->n_listen; i++) {
