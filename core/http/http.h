@@ -21,6 +21,17 @@ struct cc_watch;
 struct cc_waiting;
 
 #define CC_HTTP_WRITE_BUCKETS 4096
+#define CC_HTTP_CONN_BUCKETS  1024
+
+/* A client connection that has sent at least one request. libevent gives
+ * one close callback per connection; this is its owner, so that a watch
+ * and the graceful stop can both learn that the client went away. */
+struct cc_conn {
+    struct cc_conn *next; /* hash chain */
+    struct evhttp_connection *evcon;
+    struct cc_watch *watch; /* a long poll waiting on this connection */
+    struct cc_http *h;
+};
 
 struct cc_http {
     struct cc_worker *w;
@@ -48,6 +59,8 @@ struct cc_http {
     struct pending_health *health;
     uint32_t n_health;
     uint64_t next_health_id;
+    struct cc_conn *conns[CC_HTTP_CONN_BUCKETS];
+    uint32_t n_conns;
     uint64_t requests;
     uint32_t active;
     double last_activity;
@@ -65,6 +78,9 @@ void cc_http_method_not_allowed(struct evhttp_request *req, const char *allow);
 /* The X-Etcd-Cluster-Id header every v2 response carries. */
 void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req);
 
+/* The tracker of the connection req arrived on (created on first use). */
+struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req);
+
 /* /v2/keys */
 void cc_keys_handle(struct cc_http *h, struct evhttp_request *req);
 /* The view applied an entry this member proposed. */
@@ -76,6 +92,8 @@ void cc_keys_on_propose_fail(struct cc_http *h, uint64_t req_id, int code, const
 void cc_keys_on_synced(void *ctx);
 /* consensus restarted: proposals it held are gone. */
 void cc_keys_fail_all_writes(struct cc_http *h, const char *cause);
+/* The client of a waiting watch went away. */
+void cc_keys_watch_closed(struct cc_watch *wt);
 /* Ends every watch (graceful stop): 200 with what was sent so far. */
 void cc_keys_end_watches(struct cc_http *h);
 void cc_keys_free(struct cc_http *h);

@@ -70,11 +70,69 @@ void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req)
     evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Cluster-Id", id);
 }
 
+/* A stopping worker goes once every client connection it knows has closed
+ * (each answer during the stop says "Connection: close"), nothing is in
+ * flight, and nothing has moved for STOP_QUIET_MS; or at its deadline. */
 static void maybe_finish_stop(struct cc_http *h)
 {
-    if (h->w->stopping && h->n_health == 0 && h->n_writes == 0 && h->active == 0 &&
-        cc_now() - h->last_activity >= STOP_QUIET_MS / 1000.0)
+    if (h->w->stopping && h->n_conns == 0 && h->n_health == 0 && h->n_writes == 0 &&
+        h->active == 0 && cc_now() - h->last_activity >= STOP_QUIET_MS / 1000.0)
         cc_worker_exit(h->w, 0);
+}
+
+static struct cc_conn **conn_bucket(struct cc_http *h, const struct evhttp_connection *c)
+{
+    uintptr_t k = (uintptr_t)c;
+    return &h->conns[(k >> 4 ^ k >> 14) & (CC_HTTP_CONN_BUCKETS - 1)];
+}
+
+static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct cc_conn *c = arg;
+    struct cc_http *h = c->h;
+    for (struct cc_conn **pp = conn_bucket(h, evcon); *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    h->n_conns--;
+    h->last_activity = cc_now();
+    if (c->watch)
+        cc_keys_watch_closed(c->watch);
+    free(c);
+}
+
+struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (evcon == NULL)
+        return NULL;
+    struct cc_conn **b = conn_bucket(h, evcon);
+    for (struct cc_conn *c = *b; c; c = c->next)
+        if (c->evcon == evcon)
+            return c;
+    struct cc_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->evcon = evcon;
+    c->h = h;
+    c->next = *b;
+    *b = c;
+    h->n_conns++;
+    evhttp_connection_set_closecb(evcon, on_conn_closed, c);
+    return c;
+}
+
+static void forget_conns(struct cc_http *h)
+{
+    for (size_t i = 0; i < CC_HTTP_CONN_BUCKETS; i++)
+        while (h->conns[i]) {
+            struct cc_conn *c = h->conns[i];
+            h->conns[i] = c->next;
+            evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+            free(c);
+        }
+    h->n_conns = 0;
 }
 
 static void on_stop_check(evutil_socket_t fd, short what, void *arg)
@@ -180,6 +238,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     h->active++;
     h->last_activity = cc_now();
     evhttp_request_set_on_complete_cb(req, on_request_complete, h);
+    cc_http_conn(h, req);
+    if (h->w->stopping)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
     const char *target = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     /* etcd's CORS wrapper answers OPTIONS before any routing. */
@@ -279,6 +340,7 @@ static void on_exit_hook(struct cc_worker *w)
     cc_keys_free(h);
     while (h->health)
         health_done(h, h->health, false);
+    forget_conns(h);
     if (h->stop_check)
         event_free(h->stop_check);
     evhttp_free(h->http);

@@ -47,7 +47,7 @@ struct cc_watch {
     struct cc_watch *prev, *next;
     struct cc_http *h;
     struct evhttp_request *req;
-    struct evhttp_connection *evcon;
+    struct cc_conn *conn; /* whose close ends the watch */
     struct cc_v2_watcher *watcher;
     bool stream;
 };
@@ -248,8 +248,8 @@ static void watch_unlink(struct cc_watch *wt)
     if (wt->next)
         wt->next->prev = wt->prev;
     h->n_watches--;
-    if (wt->evcon)
-        evhttp_connection_set_closecb(wt->evcon, NULL, NULL);
+    if (wt->conn)
+        wt->conn->watch = NULL;
 }
 
 /* Ends the watch's response and forgets it. cancel: the store still holds
@@ -263,10 +263,8 @@ static void watch_finish(struct cc_watch *wt, bool cancel)
     free(wt);
 }
 
-static void on_watch_closed(struct evhttp_connection *evcon, void *arg)
+void cc_keys_watch_closed(struct cc_watch *wt)
 {
-    struct cc_watch *wt = arg;
-    wt->evcon = NULL; /* it is going away */
     watch_finish(wt, true);
 }
 
@@ -363,9 +361,9 @@ static void serve_watch(struct cc_http *h, struct evhttp_request *req,
         h->watches->prev = wt;
     h->watches = wt;
     h->n_watches++;
-    wt->evcon = evhttp_request_get_connection(req);
-    if (wt->evcon)
-        evhttp_connection_set_closecb(wt->evcon, on_watch_closed, wt);
+    wt->conn = cc_http_conn(h, req);
+    if (wt->conn)
+        wt->conn->watch = wt;
 }
 
 void cc_keys_end_watches(struct cc_http *h)

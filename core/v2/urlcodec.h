@@ -74,8 +74,8 @@ void cc_v2_form_free(struct cc_v2_form *form);
  * before the first call); -1: out of memory (errno ENOMEM). */
 int cc_v2_form_parse(struct cc_v2_form *form, const char *s, size_t n, char *err, size_t errlen);
 
-/* The first value of key, or NULL when key is absent. The view is valid
- * until the form changes. */
+/* Sets *value to the first value of key and returns true; false when key
+ * is absent. The view is valid until the form changes. */
 bool cc_v2_form_get(const struct cc_v2_form *form, const char *key, struct cc_v2_str *value);
 
 /* mime.ParseMediaType(ct) for a Content-Type header value, as
