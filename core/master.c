@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -548,6 +549,13 @@ int cc_master_run(const struct cc_config *cfg, int argc, char **argv)
         m->procs[i].ctl.fd = -1;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Thousands of client connections need descriptors; the workers
+     * inherit the raised limit. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     m->base = event_base_new();
     if (m->base == NULL) {
         cc_error("cannot create the event loop");

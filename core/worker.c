@@ -133,7 +133,7 @@ static void on_control_msg(struct cc_control *c, const struct cc_msg *m, void *a
         cc_debug("%s restarted (gen %llu): resetting link %s",
                  cc_kind_name(m->u.peer_restarted.kind),
                  (unsigned long long)m->u.peer_restarted.gen, l->def->name);
-        cc_link_reset(l);
+        cc_link_reset(l, m->u.peer_restarted.gen);
         break;
     }
     case CC_MSG_LOG_REOPEN:

@@ -333,8 +333,10 @@ void cc_link_close(struct cc_link *l)
     l->up = false;
 }
 
-int cc_link_reset(struct cc_link *l)
+int cc_link_reset(struct cc_link *l, uint64_t gen)
 {
+    if (l->up && l->peer_gen == gen)
+        return 0;
     l->up = false;
     drop_pending(l);
     cc_buf_reset(&l->batch);

@@ -70,10 +70,12 @@ int cc_link_open(struct cc_link *l, struct event_base *base, const struct cc_lin
 /* Closes the socket and drops whatever was queued. */
 void cc_link_close(struct cc_link *l);
 
-/* The peer restarted: the link is down until the new peer greets. The
- * connecting side reopens its socket; the binding side keeps it (the new peer
- * connects to it) and greets again. */
-int cc_link_reset(struct cc_link *l);
+/* The peer restarted as generation gen: the link is down until the new peer
+ * greets. The connecting side reopens its socket; the binding side keeps it
+ * (the new peer connects to it) and greets again. Nothing happens when the
+ * link already talks to that generation (it greeted before the master's
+ * notice arrived): what is queued for it must not be dropped. */
+int cc_link_reset(struct cc_link *l, uint64_t gen);
 
 /* Queues one frame; it leaves at the end of this loop turn. 0 or -1. */
 int cc_link_send(struct cc_link *l, const struct cc_msg *m);

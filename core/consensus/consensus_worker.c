@@ -312,7 +312,16 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
 static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct consensus *c = arg;
-    if (!c->have_state || c->w->stopping)
+    if (!c->have_state) {
+        /* The answer to LOG_STATE_REQ can be lost with a restarting storage
+         * worker: ask again until it comes. */
+        struct cc_link *l = cc_worker_link(c->w, CC_KIND_STORAGE);
+        struct cc_msg m = {.type = CC_MSG_LOG_STATE_REQ};
+        if (l && l->up)
+            cc_link_send(l, &m);
+        return;
+    }
+    if (c->w->stopping)
         return;
     struct cc_v2_request r = {.method = CC_V2_SYNC, .path = "/", .prev_exist = -1};
     r.time_ns = wall_ns();

@@ -21,7 +21,13 @@ struct cc_watch;
 struct cc_waiting;
 
 #define CC_HTTP_WRITE_BUCKETS 4096
-#define CC_HTTP_CONN_BUCKETS  1024
+/* Limits (V2-CONTRACT has none; they keep one client from hurting others). */
+#define CC_HTTP_IDLE_TIMEOUT_S 30
+#define CC_HTTP_MAX_HEADERS    (64 * 1024)
+#define CC_HTTP_MAX_WATCHES    100000
+#define CC_V2_MAX_KEY_BYTES    4096
+#define CC_V2_MAX_KEY_DEPTH    256
+#define CC_HTTP_CONN_BUCKETS   1024
 
 /* A client connection that has sent at least one request. libevent gives
  * one close callback per connection; this is its owner, so that a watch

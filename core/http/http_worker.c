@@ -212,6 +212,7 @@ static void on_raft_poll(evutil_socket_t fd, short what, void *arg)
     struct cc_http *h = arg;
     if (!h->w->stopping)
         ask_consensus(h, NULL);
+    cc_view_tick(&h->view, cc_worker_link(h->w, CC_KIND_STORAGE));
 }
 
 /* ---- routing ---- */
@@ -400,8 +401,11 @@ int cc_http_worker_main(struct cc_worker *w)
     /* Every method reaches the router, even ones libevent has no name for
      * (it would answer 501 itself): etcd answers those with 405. */
     evhttp_set_allowed_methods(h.http, 0xffff);
-    evhttp_set_max_headers_size(h.http, 64 * 1024);
+    evhttp_set_max_headers_size(h.http, CC_HTTP_MAX_HEADERS);
     evhttp_set_max_body_size(h.http, (ev_ssize_t)w->cfg.max_request_bytes);
+    /* Idle keep-alive connections, clients that stop sending or stop
+     * reading are cut after this (watches switch it off for themselves). */
+    evhttp_set_timeout(h.http, CC_HTTP_IDLE_TIMEOUT_S);
     for (size_t i = 0; i < w->n_listen; i++) {
         h.bound[i] = evhttp_accept_socket_with_handle(h.http, w->listen_fds[i]);
         if (h.bound[i] == NULL) {

@@ -27,7 +27,7 @@
 #define MAX_WAITING 100000
 /* A stream watcher whose client does not read: past this much unsent
  * output it is dropped (etcd drops a watcher whose 100-event buffer fills). */
-#define WATCH_MAX_BACKLOG (1u << 20)
+#define WATCH_MAX_BACKLOG (256u << 10)
 
 struct cc_pending_write {
     struct cc_pending_write *next;
@@ -309,6 +309,12 @@ static void start_chunked(struct cc_http *h, struct evhttp_request *req, uint64_
     add_u64_header(req, "X-Etcd-Index", start_index);
     add_raft_headers(h, req, h->view.raft_index);
     evhttp_send_reply_start(req, 200, "OK");
+    /* A watch waits as long as it takes (etcd has no server-side timeout);
+     * the connection's idle timeout must not end it. */
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    if (bev)
+        bufferevent_set_timeouts(bev, NULL, NULL);
 }
 
 static void serve_watch(struct cc_http *h, struct evhttp_request *req,
@@ -443,6 +449,31 @@ void cc_keys_on_synced(void *ctx)
     }
 }
 
+/* Concord's own bounds on a key request; etcd has none, but one client
+ * must not make the store walk megabyte paths or hold a million watchers. */
+static int check_limits(struct cc_http *h, struct evhttp_request *req,
+                        const struct cc_v2_request *rq)
+{
+    struct cc_v2_error e;
+    size_t len = strlen(rq->path), depth = 0;
+    for (const char *p = rq->path; *p; p++)
+        depth += *p == '/';
+    if (len > CC_V2_MAX_KEY_BYTES) {
+        cc_v2_error_setf(&e, CC_V2_E_INVALID_FIELD, 0, "key is longer than %d bytes",
+                         CC_V2_MAX_KEY_BYTES);
+    } else if (depth > CC_V2_MAX_KEY_DEPTH) {
+        cc_v2_error_setf(&e, CC_V2_E_INVALID_FIELD, 0, "key is deeper than %d levels",
+                         CC_V2_MAX_KEY_DEPTH);
+    } else if (rq->method == CC_V2_GET && rq->wait && h->n_watches >= CC_HTTP_MAX_WATCHES) {
+        cc_v2_error_setf(&e, CC_V2_E_RAFT_INTERNAL, 0, "too many watchers on this member (%d)",
+                         CC_HTTP_MAX_WATCHES);
+    } else {
+        return 0;
+    }
+    reply_error(h, req, &e);
+    return -1;
+}
+
 void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
 {
     if (h->view.store == NULL) {
@@ -498,6 +529,10 @@ void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
         return;
     }
     cc_http_add_cluster_id(h, req);
+    if (check_limits(h, req, &rq) != 0) {
+        cc_v2_request_free(&rq);
+        return;
+    }
     switch (rq.method) {
     case CC_V2_GET:
         if (rq.wait)

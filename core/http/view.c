@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/worker.h"
 #include "core/v2/errors.h"
 #include "core/v2/request_codec.h"
 #include "ipc/link.h"
@@ -35,7 +36,22 @@ void cc_view_request_sync(struct cc_view *v, struct cc_link *storage)
     m.u.sync_req.index = v->store ? v->raft_index + 1 : 0;
     if (cc_link_send(storage, &m) == 0) {
         v->sync_pending = true;
+        v->sync_sent = cc_now();
         v->syncs++;
+    }
+}
+
+/* Longer than any snapshot of a sane store takes to arrive. */
+#define SYNC_RETRY_S 2.0
+
+void cc_view_tick(struct cc_view *v, struct cc_link *storage)
+{
+    if (storage == NULL || !storage->up)
+        return;
+    if ((v->sync_pending && cc_now() - v->sync_sent > SYNC_RETRY_S) ||
+        (!v->sync_pending && v->store == NULL)) {
+        cc_warn("view: no answer from storage to the sync request; asking again");
+        cc_view_request_sync(v, storage);
     }
 }
 

@@ -31,6 +31,7 @@ struct cc_view {
     uint64_t raft_index, raft_term;
     uint64_t self_id;
     bool sync_pending; /* a SYNC_REQ is out */
+    double sync_sent;  /* when (monotonic s) */
     struct cc_buf snap;
     uint64_t snap_index, snap_term;
     cc_view_result_fn on_result;
@@ -47,5 +48,8 @@ void cc_view_free(struct cc_view *v);
 void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
 void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct cc_msg_applied *m);
 void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_chunk *m);
+/* Called periodically: a sync that went unanswered (its answer lost with a
+ * restarting worker) is asked again. */
+void cc_view_tick(struct cc_view *v, struct cc_link *storage);
 
 #endif
