@@ -578,6 +578,10 @@ int cc_master_run(const struct cc_config *cfg, int argc, char **argv)
         event_add(m->sig_evs[i], NULL);
         m->n_sig_evs++;
     }
+    /* main() blocked them until now; pending ones are delivered here. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     cc_info("concord %s starting as a %s: name %s, data dir %s, admin socket %s", CC_VERSION,
             cc_role_name(m->role), cfg->name, cfg->data_dir, m->admin_path);
     m->state = M_STARTING;

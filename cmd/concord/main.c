@@ -1,6 +1,7 @@
 /* concord: one per host. Parses etcd's command line and environment, then
  * runs the master, which forks the workers of the node's role. The same
  * binary is re-executed as each worker (argv[1] == "--cc-worker"). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,16 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--cc-worker") == 0)
         return cc_worker_process_main(argc, argv, environ);
+    /* Until the master's loop handles them, the operator's signals wait
+     * instead of killing a half-started node (any log line may block on a
+     * full stderr before that). cc_master_run unblocks them. */
+    sigset_t ops;
+    sigemptyset(&ops);
+    sigaddset(&ops, SIGTERM);
+    sigaddset(&ops, SIGINT);
+    sigaddset(&ops, SIGHUP);
+    sigaddset(&ops, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &ops, NULL);
 
     struct cc_config cfg;
     struct warnings warns = {.n = 0};
