@@ -19,15 +19,19 @@ struct evhttp_bound_socket;
 struct cc_pending_write;
 struct cc_watch;
 struct cc_waiting;
+struct cc_fresh;
 
 #define CC_HTTP_WRITE_BUCKETS 4096
 /* Limits (V2-CONTRACT has none; they keep one client from hurting others). */
 #define CC_HTTP_IDLE_TIMEOUT_S 30
-#define CC_HTTP_MAX_HEADERS    (64 * 1024)
-#define CC_HTTP_MAX_WATCHES    100000
-#define CC_V2_MAX_KEY_BYTES    4096
-#define CC_V2_MAX_KEY_DEPTH    256
-#define CC_HTTP_CONN_BUCKETS   1024
+/* A new connection must deliver its first whole request within this: the
+ * idle timeout alone never ends a client that sends a byte a second. */
+#define CC_HTTP_FIRST_REQUEST_S 10
+#define CC_HTTP_MAX_HEADERS     (64 * 1024)
+#define CC_HTTP_MAX_WATCHES     100000
+#define CC_V2_MAX_KEY_BYTES     4096
+#define CC_V2_MAX_KEY_DEPTH     256
+#define CC_HTTP_CONN_BUCKETS    1024
 
 /* A client connection that has sent at least one request. libevent gives
  * one close callback per connection; this is its owner, so that a watch
@@ -66,6 +70,11 @@ struct cc_http {
     uint32_t n_health;
     uint64_t next_health_id;
     struct cc_conn *conns[CC_HTTP_CONN_BUCKETS];
+    /* Accepted connections with no whole request yet (see
+     * CC_HTTP_FIRST_REQUEST_S), oldest first. */
+    struct cc_fresh *fresh_head, *fresh_tail;
+    uint32_t n_fresh;
+    uint64_t cut_slow;
     uint32_t n_conns;
     uint64_t requests;
     uint32_t active;

@@ -10,12 +10,14 @@
  * open, so connections wait in the backlog for the next http worker), ends
  * its watches, answers what is in flight, then exits. */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/http/http.h"
@@ -102,6 +104,86 @@ static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
     free(c);
 }
 
+/* ---- the first-request deadline ----
+ *
+ * libevent shows a connection only once a whole request has arrived, so the
+ * bufferevent of every accepted connection is created here (evhttp's bevcb)
+ * with an extra reference: it stays valid (and its descriptor open) until we
+ * drop it, whether or not evhttp has freed the connection meanwhile. A
+ * connection's first request drops it; a check every second shuts down the
+ * socket of any connection still without one after CC_HTTP_FIRST_REQUEST_S. */
+struct cc_fresh {
+    struct cc_fresh *prev, *next;
+    struct bufferevent *bev;
+    double accepted;
+};
+
+static void fresh_unlink(struct cc_http *h, struct cc_fresh *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        h->fresh_head = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    else
+        h->fresh_tail = f->prev;
+    h->n_fresh--;
+    bufferevent_decref(f->bev);
+    free(f);
+}
+
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+    struct cc_http *h = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct cc_fresh *f = bev ? calloc(1, sizeof(*f)) : NULL;
+    if (f == NULL)
+        return bev;
+    bufferevent_incref(bev);
+    f->bev = bev;
+    f->accepted = cc_now();
+    f->prev = h->fresh_tail;
+    if (h->fresh_tail)
+        h->fresh_tail->next = f;
+    else
+        h->fresh_head = f;
+    h->fresh_tail = f;
+    h->n_fresh++;
+    return bev;
+}
+
+static void first_request_seen(struct cc_http *h, struct evhttp_connection *evcon)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    for (struct cc_fresh *f = h->fresh_tail; f; f = f->prev)
+        if (f->bev == bev) {
+            fresh_unlink(h, f);
+            return;
+        }
+}
+
+static void check_first_requests(struct cc_http *h)
+{
+    double now = cc_now();
+    while (h->fresh_head && now - h->fresh_head->accepted > CC_HTTP_FIRST_REQUEST_S) {
+        struct cc_fresh *f = h->fresh_head;
+        evutil_socket_t fd = bufferevent_getfd(f->bev);
+        if (fd >= 0) {
+            /* evhttp sees end of file and frees the connection itself. */
+            shutdown(fd, SHUT_RDWR);
+            h->cut_slow++;
+        }
+        fresh_unlink(h, f);
+    }
+}
+
+static void forget_fresh(struct cc_http *h)
+{
+    while (h->fresh_head)
+        fresh_unlink(h, h->fresh_head);
+}
+
 struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -120,6 +202,7 @@ struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req)
     *b = c;
     h->n_conns++;
     evhttp_connection_set_closecb(evcon, on_conn_closed, c);
+    first_request_seen(h, evcon);
     return c;
 }
 
@@ -212,6 +295,7 @@ static void on_raft_poll(evutil_socket_t fd, short what, void *arg)
     struct cc_http *h = arg;
     if (!h->w->stopping)
         ask_consensus(h, NULL);
+    check_first_requests(h);
     cc_view_tick(&h->view, cc_worker_link(h->w, CC_KIND_STORAGE));
 }
 
@@ -342,6 +426,7 @@ static void on_exit_hook(struct cc_worker *w)
     while (h->health)
         health_done(h, h->health, false);
     forget_conns(h);
+    forget_fresh(h);
     if (h->stop_check)
         event_free(h->stop_check);
     evhttp_free(h->http);
@@ -358,13 +443,14 @@ static uint32_t inflight(struct cc_worker *w)
 static void detail_json(struct cc_worker *w, char *buf, size_t len)
 {
     struct cc_http *h = w->state;
-    snprintf(buf, len,
-             "{\"listeners\":%zu,\"requests\":%llu,\"writes\":%u,\"watches\":%u,"
-             "\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu}",
-             h->n_bound, (unsigned long long)h->requests, h->n_writes, h->n_watches,
-             (unsigned long long)h->view.raft_index,
-             (unsigned long long)(h->view.store ? cc_v2_store_index(h->view.store) : 0),
-             (unsigned long long)h->view.syncs);
+    snprintf(
+        buf, len,
+        "{\"listeners\":%zu,\"requests\":%llu,\"writes\":%u,\"watches\":%u,"
+        "\"cut_slow\":%llu,\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu}",
+        h->n_bound, (unsigned long long)h->requests, h->n_writes, h->n_watches,
+        (unsigned long long)h->cut_slow, (unsigned long long)h->view.raft_index,
+        (unsigned long long)(h->view.store ? cc_v2_store_index(h->view.store) : 0),
+        (unsigned long long)h->view.syncs);
 }
 
 int cc_http_worker_main(struct cc_worker *w)
@@ -395,6 +481,7 @@ int cc_http_worker_main(struct cc_worker *w)
         return 1;
     }
     evhttp_set_gencb(h.http, on_request, &h);
+    evhttp_set_bevcb(h.http, on_new_connection, &h);
     /* Go sends no Content-Type unless a handler sets one (or sniffs a
      * body); libevent would add text/html. */
     evhttp_set_default_content_type(h.http, NULL);

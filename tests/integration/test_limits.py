@@ -159,3 +159,33 @@ def test_stream_watcher_that_does_not_read_is_dropped(node):
     slow.close()
     good.close()
     no_restarts(node)
+
+
+def test_client_sending_a_byte_at_a_time_is_cut_off(node):
+    """A first request that never completes (a byte every half second: the
+    idle timeout alone would never fire) is cut after 10 s."""
+    s = socket.create_connection((node.ip, 2379), timeout=20)
+    t0 = time.monotonic()
+    closed_after = None
+    try:
+        for ch in b"GET /v2/keys/x HTTP/1.1\r\n" + b"X-Pad: " + b"a" * 200:
+            try:
+                s.sendall(bytes([ch]))
+            except OSError:
+                closed_after = time.monotonic() - t0
+                break
+            if time.monotonic() - t0 > 16:
+                break
+            s.settimeout(0.5)
+            try:
+                if s.recv(1) == b"":
+                    closed_after = time.monotonic() - t0
+                    break
+            except socket.timeout:
+                pass
+    finally:
+        s.close()
+    assert closed_after is not None, "the slow client was never cut off"
+    assert 9 <= closed_after <= 14, f"cut after {closed_after:.1f} s"
+    assert put(node, "after-slow", "v")[0] == 201
+    no_restarts(node)
