@@ -27,12 +27,22 @@ writes first and every index differs between the sides.
 import http.client
 import json
 import os
+import sys
 import signal
 import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from procs import (  # noqa: E402  (shared with tests/integration)
+    WaitTimeout,
+    children_of,
+    pid_alive,
+    port_free,
+    wait_for,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ETCD_BIN = os.environ.get("ETCD_BIN") or "/usr/bin/etcd"
@@ -45,44 +55,7 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
 
-class WaitTimeout(AssertionError):
-    pass
-
-
-def wait_for(cond, timeout, what, interval=0.02):
-    """Polls cond() until it returns something truthy and returns it; raises
-    WaitTimeout naming `what` (and cond's last exception) at the deadline."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            v = cond()
-            if v:
-                return v
-            last_exc = None
-        except Exception as e:  # noqa: BLE001 - reported below
-            last_exc = e
-        if time.monotonic() >= deadline:
-            msg = f"timed out after {timeout:.1f}s waiting for {what}"
-            if last_exc is not None:
-                msg += f" (last error: {last_exc!r})"
-            raise WaitTimeout(msg)
-        time.sleep(interval)
-
-
 # ---- addresses -------------------------------------------------------------
-
-
-def _port_free(ip, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((ip, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def pick_addresses(n):
@@ -92,37 +65,12 @@ def pick_addresses(n):
     for k in range(250):
         x = 3 + (first - 3 + k) % 250
         ips = [f"127.0.{x}.{y}" for y in range(1, n + 1)]
-        if all(_port_free(ip, p) for ip in ips for p in (CLIENT_PORT, PEER_PORT)):
+        if all(port_free(ip, p) for ip in ips for p in (CLIENT_PORT, PEER_PORT)):
             return ips
     raise RuntimeError("no free loopback addresses for the differential suite")
 
 
 # ---- processes -------------------------------------------------------------
-
-
-def _proc_stat(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    rest = data[data.rindex(")") + 2 :].split()
-    return rest[0], int(rest[1])
-
-
-def pid_alive(pid):
-    st = _proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
-
-
-def children_of(ppid):
-    out = []
-    for e in os.listdir("/proc"):
-        if e.isdigit():
-            st = _proc_stat(int(e))
-            if st is not None and st[1] == ppid and st[0] not in ("Z", "X"):
-                out.append(int(e))
-    return out
 
 
 # ---- HTTP ------------------------------------------------------------------

@@ -16,6 +16,7 @@ import http.client
 import itertools
 import json
 import os
+import sys
 import re
 import signal
 import socket
@@ -23,6 +24,22 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from procs import (  # noqa: E402  (shared with tests/diff)
+    WaitTimeout,
+    all_pids,
+    children_of,
+    pid_alive,
+    pids_matching,
+    pids_mentioning,
+    port_free,
+    proc_cmdline,
+    proc_stat,
+    wait_for,
+)
+
+_port_free = port_free
 
 REPO = Path(__file__).resolve().parents[2]
 CONCORD = os.environ.get("CONCORD_BIN") or str(REPO / "build" / "cmd" / "concord")
@@ -43,113 +60,11 @@ HEALTH_BODY = b'{"health": "true"}'
 SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
-class WaitTimeout(AssertionError):
-    pass
-
-
-def wait_for(cond, timeout, what, interval=0.01):
-    """Polls cond() until it returns something truthy, and returns that.
-
-    Raises WaitTimeout naming `what` (and the last exception cond raised, if
-    any) once `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            v = cond()
-            if v:
-                return v
-            last_exc = None
-        except Exception as e:  # noqa: BLE001 - reported below
-            last_exc = e
-        if time.monotonic() >= deadline:
-            msg = f"timed out after {timeout:.1f}s waiting for {what}"
-            if last_exc is not None:
-                msg += f" (last error: {last_exc!r})"
-            raise WaitTimeout(msg)
-        time.sleep(interval)
-
-
-# ---- processes -------------------------------------------------------------
-
-
-def proc_stat(pid):
-    """(state, ppid) from /proc/PID/stat, or None when there is no such process."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    rest = data[data.rindex(")") + 2 :].split()
-    return rest[0], int(rest[1])
-
-
-def pid_alive(pid):
-    """A zombie (or a dead task) counts as gone."""
-    st = proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
-
-
-def proc_cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            raw = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return [a.decode(errors="replace") for a in raw.split(b"\0")[:-1]]
-
-
-def all_pids():
-    for e in os.listdir("/proc"):
-        if e.isdigit():
-            yield int(e)
-
-
-def pids_matching(pred):
-    out = []
-    for pid in all_pids():
-        if pid == os.getpid():
-            continue
-        try:
-            if pred(pid):
-                out.append(pid)
-        except Exception:  # noqa: BLE001 - the process went away meanwhile
-            pass
-    return out
-
-
-def children_of(ppid):
-    return pids_matching(lambda p: (proc_stat(p) or ("", -1))[1] == ppid and pid_alive(p))
-
-
-def pids_mentioning(text):
-    """Live processes whose command line contains text (a test's own directory
-    or address: nobody else's process has it)."""
-
-    def pred(p):
-        cl = proc_cmdline(p)
-        return cl is not None and pid_alive(p) and any(text in a for a in cl)
-
-    return pids_matching(pred)
-
-
 # ---- addresses -------------------------------------------------------------
 
 _addr_counter = itertools.count()
 # Parallel runs start far apart (by pid) in 127.0.2.1 .. 127.0.254.254.
 _addr_base = (os.getpid() % 400) * 120
-
-
-def _port_free(ip, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((ip, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def next_address():
