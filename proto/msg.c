@@ -26,7 +26,7 @@ struct dec {
 
 /* ---- field kinds ----
  * Every kind has its handlers even while no field uses the kind (there is no
- * U16 field yet), so adding such a field is only a table edit. */
+ * U16 field but PEER_HELLO), so adding such a field is only a table edit. */
 #define KIND_FN static __attribute__((unused))
 
 KIND_FN void dec_none(struct dec *d, uint8_t *v)

@@ -90,7 +90,7 @@ struct cc_list {
 
 /* ---- records: the items of LIST fields ---- */
 
-#define CC_REC_TYPES(R) R(status_link) R(entry)
+#define CC_REC_TYPES(R) R(status_link) R(entry) R(peer_entry) R(peer_member)
 
 /* One nanomsg link of a worker, as reported in STATUS. */
 #define CC_REC_FIELDS_status_link(F)                                                               \
@@ -111,6 +111,15 @@ struct cc_list {
     F(U64, origin)                                                                                 \
     F(U64, req_id)                                                                                 \
     F(BYTES, data)
+
+/* One raft log entry as members send it to each other (in RAFT). Unlike
+ * entry it has no origin/req_id: those name a request waiting on one member
+ * and mean nothing to another. type is a cc_raft_entry_type. (Named peer_,
+ * not raft_: struct cc_raft_entry is the core's own, core/raft/raft_msg.h.) */
+#define CC_REC_FIELDS_peer_entry(F) F(U64, index) F(U64, term) F(U8, type) F(BYTES, data)
+
+/* One voter of a membership (in RAFT), by member id. */
+#define CC_REC_FIELDS_peer_member(F) F(U64, id)
 
 /* The smallest encoding of a record; a list count is checked against the
  * bytes left divided by this before any item is looked at. */
@@ -141,7 +150,12 @@ struct cc_list {
     X(LOG_STATE, 38, log_state)                                                                    \
     X(APPLIED, 39, applied)                                                                        \
     X(SYNC_REQ, 40, sync_req)                                                                      \
-    X(SNAPSHOT_CHUNK, 41, snapshot_chunk)
+    X(SNAPSHOT_CHUNK, 41, snapshot_chunk)                                                          \
+    /* between members, on raft TCP connections */                                                 \
+    X(PEER_HELLO, 64, peer_hello)                                                                  \
+    X(PEER_REFUSE, 65, peer_refuse)                                                                \
+    X(RAFT, 66, raft)                                                                              \
+    X(SNAPSHOT_CHUNK_PEER, 67, snapshot_chunk_peer)
 
 /* Worker -> master: the worker is serving. kind numbers the worker kinds as
  * the roles table does; gen is the generation the master gave this start. */
@@ -212,6 +226,66 @@ struct cc_list {
 /* storage -> http: a store snapshot at raft index/term, in chunks. */
 #define CC_MSG_FIELDS_snapshot_chunk(F)                                                            \
     F(U64, index) F(U64, term) F(U64, offset) F(U64, total) F(BYTES, data)
+
+/* The first frame each side sends on a peer connection, dialer first.
+ * version is the peer protocol's (CC_RAFT_WIRE_VERSION, proto/raft_wire.h);
+ * cluster_id and the member ids let the acceptor refuse a member of another
+ * cluster or a connection meant for someone else. to is 0 when the dialer
+ * does not know the acceptor's id yet. */
+#define CC_MSG_FIELDS_peer_hello(F) F(U16, version) F(U64, cluster_id) F(U64, from) F(U64, to)
+/* Instead of PEER_HELLO, just before closing: why the connection is refused
+ * (human-readable, for the log). */
+#define CC_MSG_FIELDS_peer_refuse(F) F(BYTES, reason)
+/* One struct cc_raft_msg (core/raft/raft_msg.h), its union flattened: every
+ * type carries every field, and the ones its type does not use are 0 (the
+ * decoder refuses anything else, so the encoding stays canonical). Use
+ * cc_raft_wire_encode/_decode rather than filling this by hand.
+ *
+ *   type                              used fields
+ *   PREVOTE, VOTE                     last_index last_term transfer
+ *   PREVOTE_RESP, VOTE_RESP           granted
+ *   APPEND                            prev_index prev_term commit entries
+ *   APPEND_RESP                       reject index hint_index hint_term
+ *   HEARTBEAT                         commit read_seq
+ *   HEARTBEAT_RESP                    read_seq
+ *   SNAPSHOT                          snap_index snap_term members
+ *   SNAPSHOT_RESP                     index
+ *   TIMEOUT_NOW                       (none)
+ *
+ * transfer, granted and reject are 0 or 1; members are ascending. */
+#define CC_MSG_FIELDS_raft(F)                                                                      \
+    F(U8, type) /* cc_raft_msg_type */                                                             \
+    F(U64, from)                                                                                   \
+    F(U64, to)                                                                                     \
+    F(U64, term)                                                                                   \
+    F(U64, last_index)                                                                             \
+    F(U64, last_term)                                                                              \
+    F(U8, transfer)                                                                                \
+    F(U8, granted)                                                                                 \
+    F(U64, prev_index)                                                                             \
+    F(U64, prev_term)                                                                              \
+    F(U64, commit)                                                                                 \
+    F(LIST(peer_entry), entries)                                                                   \
+    F(U8, reject)                                                                                  \
+    F(U64, index)                                                                                  \
+    F(U64, hint_index)                                                                             \
+    F(U64, hint_term)                                                                              \
+    F(U64, read_seq)                                                                               \
+    F(U64, snap_index)                                                                             \
+    F(U64, snap_term)                                                                              \
+    F(LIST(peer_member), members)
+/* Leader -> follower, after RAFT SNAPSHOT: the snapshot's bytes in order,
+ * offset counting from 0 up to total; last is 1 on the final chunk. term,
+ * from and index name the snapshot (the leader's term and id, the raft
+ * index it covers) so a chunk of a stale transfer is recognised. */
+#define CC_MSG_FIELDS_snapshot_chunk_peer(F)                                                       \
+    F(U64, term)                                                                                   \
+    F(U64, from)                                                                                   \
+    F(U64, index)                                                                                  \
+    F(U64, offset)                                                                                 \
+    F(U64, total)                                                                                  \
+    F(BYTES, data)                                                                                 \
+    F(U8, last)
 
 /* ---- generated declarations ---- */
 

@@ -102,7 +102,7 @@ static void fill_u8(struct pat *pt, uint8_t *v)
     *v = (uint8_t)pat_word(pt);
 }
 
-/* No message has a U16 field yet; the kind is still part of the vocabulary. */
+/* PEER_HELLO has the only U16 field; the kind is exercised by its round trip. */
 __attribute__((unused)) static void fill_u16(struct pat *pt, uint16_t *v)
 {
     *v = (uint16_t)pat_word(pt);
