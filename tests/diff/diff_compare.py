@@ -80,6 +80,14 @@ def compare(ref, cand):
     for no in sorted(set(rv) | set(cv)):
         a = ref.view(rv[no]) if no in rv else {"error": "step not run"}
         b = cand.view(cv[no]) if no in cv else {"error": "step not run"}
+        if any("status" in v and "error" in v for v in (a, b)):
+            # The connection was reset after the status line (Go closes a
+            # connection whose request body it did not read, and the reset
+            # can overtake the body): the body is not known, so only status
+            # and headers are compared for this step.
+            for v in (a, b):
+                for k in ("body", "nl", "raw", "events", "error"):
+                    v.pop(k, None)
         d = first_difference(a, b)
         if d:
             diffs.append((no, d, a, b))
