@@ -42,7 +42,7 @@
 #include "proto/wire.h"
 
 #define CC_FRAME_MAGIC   0x4343u
-#define CC_FRAME_VERSION 1
+#define CC_FRAME_VERSION 2
 #define CC_FRAME_HEADER  12
 /* The largest payload accepted or produced. A length field is checked
  * against it before anything else trusts it; bulk data bigger than this
@@ -90,7 +90,7 @@ struct cc_list {
 
 /* ---- records: the items of LIST fields ---- */
 
-#define CC_REC_TYPES(R) R(status_link) R(entry) R(peer_entry) R(peer_member)
+#define CC_REC_TYPES(R) R(status_link) R(entry) R(peer_entry) R(peer_member) R(term_run)
 
 /* One nanomsg link of a worker, as reported in STATUS. */
 #define CC_REC_FIELDS_status_link(F)                                                               \
@@ -120,6 +120,8 @@ struct cc_list {
 
 /* One voter of a membership (in RAFT), by member id. */
 #define CC_REC_FIELDS_peer_member(F) F(U64, id)
+/* Entries from index on (up to the next run) have term (in LOG_STATE). */
+#define CC_REC_FIELDS_term_run(F) F(U64, index) F(U64, term)
 
 /* The smallest encoding of a record; a list count is checked against the
  * bytes left divided by this before any item is looked at. */
@@ -135,6 +137,8 @@ struct cc_list {
     X(STOP, 3, stop)                                                                               \
     X(PEER_RESTARTED, 4, peer_restarted)                                                           \
     X(LOG_REOPEN, 5, log_reopen)                                                                   \
+    X(HASH_REQ, 6, hash_req)                                                                       \
+    X(HASH_RESP, 7, hash_resp)                                                                     \
     /* between workers, on nanomsg links */                                                        \
     X(HELLO, 16, hello)                                                                            \
     X(HELLO_ACK, 17, hello_ack)                                                                    \
@@ -151,11 +155,17 @@ struct cc_list {
     X(APPLIED, 39, applied)                                                                        \
     X(SYNC_REQ, 40, sync_req)                                                                      \
     X(SNAPSHOT_CHUNK, 41, snapshot_chunk)                                                          \
+    X(FETCH, 42, fetch)                                                                            \
+    X(ENTRIES, 43, entries)                                                                        \
+    X(COMPACT, 44, compact)                                                                        \
+    X(SNAPSHOT_REQ, 45, snapshot_req)                                                              \
+    X(INSTALL, 46, install)                                                                        \
     /* between members, on raft TCP connections */                                                 \
     X(PEER_HELLO, 64, peer_hello)                                                                  \
     X(PEER_REFUSE, 65, peer_refuse)                                                                \
     X(RAFT, 66, raft)                                                                              \
-    X(SNAPSHOT_CHUNK_PEER, 67, snapshot_chunk_peer)
+    X(SNAPSHOT_CHUNK_PEER, 67, snapshot_chunk_peer)                                                \
+    X(PEER_PROPOSE, 68, peer_propose)
 
 /* Worker -> master: the worker is serving. kind numbers the worker kinds as
  * the roles table does; gen is the generation the master gave this start. */
@@ -182,6 +192,10 @@ struct cc_list {
 /* Master -> worker: reopen log files (SIGUSR1 on the master). */
 #define CC_MSG_FIELDS_log_reopen(F) F(NONE, unused)
 
+/* Master -> storage (the admin socket's `hash`): a hash of the key tree at
+ * the applied index, to compare members; answered with HASH_RESP. */
+#define CC_MSG_FIELDS_hash_req(F)  F(U64, req_id)
+#define CC_MSG_FIELDS_hash_resp(F) F(U64, req_id) F(U64, index) F(U64, hash)
 /* Sent when a link opens, so each side learns which generation of the
  * other it talks to; answered with HELLO_ACK carrying the answerer's own. */
 #define CC_MSG_FIELDS_hello(F)     F(U8, kind) F(U64, gen) F(U32, pid)
@@ -200,33 +214,63 @@ struct cc_list {
 #define CC_MSG_FIELDS_propose_fail(F) F(U64, req_id) F(U16, code) F(BYTES, cause)
 /* consensus -> storage: make term/vote and these entries durable (an entry
  * at an index storage already has with another term replaces it and every
- * later one), then apply everything up to commit that is durable. */
-#define CC_MSG_FIELDS_append(F) F(U64, term) F(U64, vote) F(U64, commit) F(LIST(entry), entries)
-/* storage -> consensus: the log is durable through index (whose term is
- * term). */
-#define CC_MSG_FIELDS_persisted(F) F(U64, index) F(U64, term)
+ * later one), then apply everything up to commit that is durable. seq
+ * numbers the APPENDs of one consensus process: PERSISTED echoes the last
+ * one made durable, so consensus knows which raft updates are on disk. */
+#define CC_MSG_FIELDS_append(F)                                                                    \
+    F(U64, seq) F(U64, term) F(U64, vote) F(U64, commit) F(LIST(entry), entries)
+/* storage -> consensus, after each transaction: APPENDs up to seq are
+ * durable, the log ends at index (whose term is term), and the store has
+ * applied every entry up to applied. */
+#define CC_MSG_FIELDS_persisted(F)                                                                 \
+    F(U64, seq) F(U64, index) F(U64, term) F(U64, applied)
 /* consensus -> storage: entries through commit are committed. */
 #define CC_MSG_FIELDS_commit(F) F(U64, commit)
 /* consensus -> storage, when consensus (re)starts: what is durable? */
 #define CC_MSG_FIELDS_log_state_req(F) F(NONE, unused)
+/* The answer: everything a raft core restarts from. The store's applied
+ * state stands in for raft's snapshot (it is written through to disk), so
+ * members are the voters in effect at applied; terms covers the stored log
+ * from first_index; confs are the membership entries above applied. */
 #define CC_MSG_FIELDS_log_state(F)                                                                 \
     F(U64, term)                                                                                   \
     F(U64, vote)                                                                                   \
     F(U64, commit)                                                                                 \
     F(U64, applied)                                                                                \
+    F(U64, applied_term)                                                                           \
     F(U64, first_index) /* first entry still in the log (after compaction) */                      \
+    F(U64, prev_term)   /* term of entry first_index - 1 */                                        \
     F(U64, last_index)                                                                             \
-    F(U64, last_term)
+    F(U64, last_term)                                                                              \
+    F(LIST(peer_member), members)                                                                  \
+    F(LIST(term_run), terms)                                                                       \
+    F(LIST(entry), confs)
 /* storage -> http: committed entries, applied by storage, in raft index
  * order with no gap; http applies the same ones to its view. */
 #define CC_MSG_FIELDS_applied(F) F(U64, raft_term) F(LIST(entry), entries)
 /* http -> storage: send every applied entry from index on, or a snapshot
  * when those are no longer in the log (also how http starts). */
 #define CC_MSG_FIELDS_sync_req(F) F(U64, index)
-/* storage -> http: a store snapshot at raft index/term, in chunks. */
+/* A store snapshot at raft index/term, in chunks: storage -> http (a view
+ * that starts or lost track), storage -> consensus (for a lagging peer,
+ * after SNAPSHOT_REQ) and consensus -> storage (one received from the
+ * leader, kept aside until INSTALL). */
 #define CC_MSG_FIELDS_snapshot_chunk(F)                                                            \
     F(U64, index) F(U64, term) F(U64, offset) F(U64, total) F(BYTES, data)
-
+/* consensus -> storage: read entries from..to back (ENTRIES answers, with
+ * fewer when some are compacted away). */
+#define CC_MSG_FIELDS_fetch(F)   F(U64, from) F(U64, to)
+#define CC_MSG_FIELDS_entries(F) F(LIST(entry), entries)
+/* consensus -> storage: log entries before upto may be deleted. */
+#define CC_MSG_FIELDS_compact(F) F(U64, upto)
+/* consensus -> storage: serialise the store at its applied index and send
+ * it back in SNAPSHOT_CHUNKs, for member `to`. */
+#define CC_MSG_FIELDS_snapshot_req(F) F(U64, to)
+/* consensus -> storage: replace the store and the whole log by the
+ * snapshot received in SNAPSHOT_CHUNKs at index/term with these voters
+ * (index 0: drop the received bytes, they are not needed). In order with
+ * APPENDs: entries after it follow the snapshot. */
+#define CC_MSG_FIELDS_install(F) F(U64, seq) F(U64, index) F(U64, term) F(LIST(peer_member), members)
 /* The first frame each side sends on a peer connection, dialer first.
  * version is the peer protocol's (CC_RAFT_WIRE_VERSION, proto/raft_wire.h);
  * cluster_id and the member ids let the acceptor refuse a member of another
@@ -281,12 +325,17 @@ struct cc_list {
 #define CC_MSG_FIELDS_snapshot_chunk_peer(F)                                                       \
     F(U64, term)                                                                                   \
     F(U64, from)                                                                                   \
+    F(U64, to)                                                                                     \
     F(U64, index)                                                                                  \
     F(U64, offset)                                                                                 \
     F(U64, total)                                                                                  \
     F(BYTES, data)                                                                                 \
     F(U8, last)
 
+/* A client write received by a follower, sent to the leader's consensus
+ * (raft proposals are the leader's). from and req_id come back inside the
+ * committed entry, so the follower's http worker recognises its request. */
+#define CC_MSG_FIELDS_peer_propose(F) F(U64, from) F(U64, to) F(U64, req_id) F(BYTES, data)
 /* ---- generated declarations ---- */
 
 enum cc_msg_type {

@@ -532,13 +532,13 @@ static void test_golden_bytes(void)
     /* One field per line; clang-format would align the bytes into columns. */
     /* clang-format off */
     static const uint8_t ready[] = {
-        0x43, 0x43, 1, 0, 1, 0, 0, 0, 13, 0, 0, 0, /* header: READY, 13 bytes */
+        0x43, 0x43, 2, 0, 1, 0, 0, 0, 13, 0, 0, 0, /* header: READY, 13 bytes */
         3,                                         /* kind */
         8, 7, 6, 5, 4, 3, 2, 1,                    /* gen */
         0x0d, 0x0c, 0x0b, 0x0a,                    /* pid */
     };
     static const uint8_t status[] = {
-        0x43, 0x43, 1, 0, 2, 0, 0, 0, 60, 0, 0, 0, /* header: STATUS, 60 bytes */
+        0x43, 0x43, 2, 0, 2, 0, 0, 0, 60, 0, 0, 0, /* header: STATUS, 60 bytes */
         9, 0, 0, 0, 0, 0, 0, 0,                    /* gen */
         0x2a, 0, 0, 0,                             /* pid */
         5, 0, 0, 0,                                /* queue_depth */
@@ -629,7 +629,7 @@ static void test_need_every_prefix(void)
 
 static void test_need_refuses_bad_header(void)
 {
-    uint8_t h[CC_FRAME_HEADER] = {0x43, 0x43, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t h[CC_FRAME_HEADER] = {0x43, 0x43, CC_FRAME_VERSION, 0, 1, 0, 0, 0, 0, 0, 0, 0};
     char err[128];
 
     CHECK(cc_msg_need((const uint8_t *)"GET / HTTP/1.1\r\n", 16, err, sizeof err) == -1);
@@ -639,10 +639,10 @@ static void test_need_refuses_bad_header(void)
     CHECK(cc_msg_need((const uint8_t *)"C", 1, err, sizeof err) == 11);
     CHECK(cc_msg_need(NULL, 0, err, sizeof err) == CC_FRAME_HEADER);
 
-    h[2] = 2;
+    h[2] = CC_FRAME_VERSION + 1;
     CHECK(cc_msg_need(h, 3, err, sizeof err) == -1);
-    CHECK_STR(err, "unsupported version 2");
-    h[2] = 1;
+    CHECK_STR(err, "unsupported version 3");
+    h[2] = CC_FRAME_VERSION;
     h[4] = 0xe7; /* type 999 */
     h[5] = 0x03;
     CHECK(cc_msg_need(h, 5, err, sizeof err) == 7); /* half a type: not judged yet */
@@ -728,7 +728,7 @@ static void test_reject_every_truncation(void)
         /* The payload ends early but the header agrees: the fields overrun. */
         for (size_t k = 0; k < plen; k++, tried++) {
             cc_buf_reset(&t);
-            put_header(&t, CC_FRAME_MAGIC, 1, c->type, (uint32_t)k);
+            put_header(&t, CC_FRAME_MAGIC, CC_FRAME_VERSION, c->type, (uint32_t)k);
             cc_put_raw(&t, f.data + CC_FRAME_HEADER, k);
             reject(t.data, t.len, err, sizeof err);
             snprintf(want, sizeof want, "payload overrun in %s", c->name);
@@ -751,17 +751,17 @@ static void test_reject_bad_header(void)
     char err[128];
 
     cc_buf_init(&b);
-    put_header(&b, 0x1234, 1, CC_MSG_STOP, 4);
+    put_header(&b, 0x1234, CC_FRAME_VERSION, CC_MSG_STOP, 4);
     cc_put_u32(&b, 0);
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "bad magic 0x1234");
 
     cc_buf_reset(&b);
-    put_header(&b, CC_FRAME_MAGIC, 2, CC_MSG_STOP, 4);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION + 1, CC_MSG_STOP, 4);
     cc_put_u32(&b, 0);
-    CHECK_STR(reject(b.data, b.len, err, sizeof err), "unsupported version 2");
+    CHECK_STR(reject(b.data, b.len, err, sizeof err), "unsupported version 3");
     b.data[2] = 0;
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "unsupported version 0");
-    b.data[2] = 1;
+    b.data[2] = CC_FRAME_VERSION;
     b.data[3] = 0x80;
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "unknown flags 0x80");
     b.data[3] = 0;
@@ -771,10 +771,10 @@ static void test_reject_bad_header(void)
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "(accepted)"); /* the control */
 
     cc_buf_reset(&b);
-    put_header(&b, CC_FRAME_MAGIC, 1, 999, 0);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION, 999, 0);
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "unknown type 999");
     cc_buf_reset(&b);
-    put_header(&b, CC_FRAME_MAGIC, 1, 0, 0);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION, 0, 0);
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "unknown type 0");
     cc_buf_free(&b);
 }
@@ -786,17 +786,17 @@ static void test_reject_oversize(void)
 
     cc_buf_init(&b);
     /* Over the limit: refused from the header alone, whatever follows. */
-    put_header(&b, CC_FRAME_MAGIC, 1, CC_MSG_STATUS, CC_FRAME_MAX + 1);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION, CC_MSG_STATUS, CC_FRAME_MAX + 1);
     cc_put_u64(&b, 0);
     CHECK_STR(reject(b.data, b.len, err, sizeof err),
               "payload length 16777217 over limit in STATUS");
     cc_buf_reset(&b);
-    put_header(&b, CC_FRAME_MAGIC, 1, CC_MSG_STATUS, UINT32_MAX);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION, CC_MSG_STATUS, UINT32_MAX);
     CHECK_STR(reject(b.data, b.len, err, sizeof err),
               "payload length 4294967295 over limit in STATUS");
     /* Within the limit but more than the buffer holds. */
     cc_buf_reset(&b);
-    put_header(&b, CC_FRAME_MAGIC, 1, CC_MSG_STOP, CC_FRAME_MAX);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION, CC_MSG_STOP, CC_FRAME_MAX);
     cc_put_u32(&b, 0);
     CHECK_STR(reject(b.data, b.len, err, sizeof err),
               "truncated payload in STOP (4 of 16777216 bytes)");
@@ -819,7 +819,7 @@ static void test_reject_trailing_bytes(void)
         cc_buf_init(&f);
         cc_buf_init(&t);
         encode_case(c, &pt, &m, &f);
-        put_header(&t, CC_FRAME_MAGIC, 1, c->type, (uint32_t)(f.len - CC_FRAME_HEADER + 3));
+        put_header(&t, CC_FRAME_MAGIC, CC_FRAME_VERSION, c->type, (uint32_t)(f.len - CC_FRAME_HEADER + 3));
         cc_put_raw(&t, f.data + CC_FRAME_HEADER, f.len - CC_FRAME_HEADER);
         cc_put_raw(&t, "xyz", 3);
         snprintf(want, sizeof want, "3 trailing bytes in %s payload", c->name);
@@ -838,7 +838,7 @@ static void test_reject_huge_list_count(void)
     char err[128];
 
     cc_buf_init(&b);
-    put_header(&b, CC_FRAME_MAGIC, 1, CC_MSG_STATUS, 8 + 4 + 4 + 4 + 4 + 30 + 4);
+    put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION, CC_MSG_STATUS, 8 + 4 + 4 + 4 + 4 + 30 + 4);
     cc_put_u64(&b, 1); /* gen */
     cc_put_u32(&b, 2); /* pid */
     cc_put_u32(&b, 3); /* queue_depth */
@@ -876,7 +876,7 @@ static void test_bad_frame_after_good_ones(void)
     encode_case(&msg_cases[0], &pt, &m, &b);
     encode_case(&msg_cases[1], &pt, &m, &b);
     bad_at = b.len;
-    put_header(&b, 0x4242, 1, CC_MSG_READY, 0);
+    put_header(&b, 0x4242, CC_FRAME_VERSION, CC_MSG_READY, 0);
     encode_case(&msg_cases[2], &pt, &m, &b);
     CHECK(cc_msg_next(b.data, b.len, &off, &m, err, sizeof err) == 1);
     CHECK(cc_msg_next(b.data, b.len, &off, &m, err, sizeof err) == 1);
