@@ -99,7 +99,9 @@ int cc_cluster_from_config(const struct cc_config *cfg, struct cc_cluster_def *o
 
 void cc_cluster_def_free(struct cc_cluster_def *c)
 {
-    for (size_t j = 0; j < c->n; j++)
+    for (size_t j = 0; j < c->n; j++) {
         free(c->members[j].peer_urls.v);
+        free(c->members[j].name_owned);
+    }
     memset(c, 0, sizeof(*c));
 }

@@ -16,7 +16,8 @@
 
 struct cc_member_def {
     uint64_t id;
-    const char *name;
+    const char *name;             /* the config's, or name_owned */
+    char *name_owned;             /* set when read from the identity file */
     struct cc_url_list peer_urls; /* owned */
 };
 

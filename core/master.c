@@ -1,6 +1,7 @@
 #include "core/master.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 
 #include "core/admin.h"
 #include "core/listen.h"
+#include "core/identity.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "ipc/paths.h"
@@ -510,6 +512,16 @@ static int setup(struct cc_master *m, char *err, size_t errlen)
     if (make_dirs(m->cfg->data_dir) != 0) {
         snprintf(err, errlen, "cannot create data dir %s: %s", m->cfg->data_dir, strerror(errno));
         return -1;
+    }
+    if (m->cfg->proxy == CC_PROXY_OFF) {
+        /* Fixed before any worker starts: they all read it. */
+        struct cc_cluster_def id;
+        bool created;
+        if (cc_identity_open(m->cfg, &id, &created, err, errlen) != 0)
+            return -1;
+        cc_info("%s member %" PRIx64 " (%s) of cluster %" PRIx64 ", %zu member(s)",
+                created ? "new" : "existing", id.self_id, m->cfg->name, id.cluster_id, id.n);
+        cc_cluster_def_free(&id);
     }
     if (cc_run_dir(m->cfg->data_dir, m->run_dir, sizeof(m->run_dir), &m->run_dir_fallback) != 0) {
         snprintf(err, errlen, "no usable run directory for data dir %s", m->cfg->data_dir);

@@ -8,49 +8,22 @@
 #include <sys/stat.h>
 
 #include "core/config.h"
+#include "core/identity.h"
 #include "core/log.h"
 #include "core/master.h"
 #include "core/worker.h"
 
 extern char **environ;
 
-/* A data dir with member/ has been bootstrapped: its identity comes from
- * there, and the -initial-* flags are ignored (V2-CONTRACT §3.3). */
-static bool data_dir_initialised(const char *data_dir)
-{
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/member", data_dir);
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Members of --initial-cluster, counting each name once (a name may list
- * several peer URLs). */
-static size_t initial_member_count(const struct cc_config *cfg)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->n_initial; i++) {
-        size_t j = 0;
-        while (j < i && strcmp(cfg->initial[j].name, cfg->initial[i].name) != 0)
-            j++;
-        n += j == i;
-    }
-    return n;
-}
-
-/* The checks of a member about to bootstrap; 0, or -1 after printing. */
 static int check_bootstrap(const struct cc_config *cfg)
 {
     char err[1024];
-    if (cfg->proxy != CC_PROXY_OFF || data_dir_initialised(cfg->data_dir))
+    /* An initialised data dir carries its identity; the -initial-* flags
+     * are ignored then (V2-CONTRACT §3.3). */
+    if (cfg->proxy != CC_PROXY_OFF || cc_identity_exists(cfg))
         return 0;
     if (cc_config_verify_bootstrap(cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "concord: %s\n", err);
-        return -1;
-    }
-    if (initial_member_count(cfg) > 1) {
-        fprintf(stderr, "concord: not supported yet: --initial-cluster with more than one member "
-                        "(replication between members is not built yet)\n");
         return -1;
     }
     return 0;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "core/http/http.h"
+#include "core/identity.h"
 #include "core/log.h"
 #include "core/version.h"
 
@@ -459,7 +460,7 @@ int cc_http_worker_main(struct cc_worker *w)
     h.w = w;
     w->state = &h;
     char err[256];
-    if (cc_cluster_from_config(&w->cfg, &h.cluster, err, sizeof(err)) != 0) {
+    if (cc_identity_load(&w->cfg, &h.cluster, err, sizeof(err)) != 0) {
         cc_error("%s", err);
         return 1;
     }
