@@ -269,8 +269,7 @@ int cc_identity_open(const struct cc_config *cfg, struct cc_cluster_def *out, bo
         return -1;
     if (out->self_id == 0) {
         snprintf(err, errlen,
-                 "couldn't find local name \"%s\" in the initial cluster configuration",
-                 cfg->name);
+                 "couldn't find local name \"%s\" in the initial cluster configuration", cfg->name);
         cc_cluster_def_free(out);
         return -1;
     }

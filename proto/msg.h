@@ -222,8 +222,7 @@ struct cc_list {
 /* storage -> consensus, after each transaction: APPENDs up to seq are
  * durable, the log ends at index (whose term is term), and the store has
  * applied every entry up to applied. */
-#define CC_MSG_FIELDS_persisted(F)                                                                 \
-    F(U64, seq) F(U64, index) F(U64, term) F(U64, applied)
+#define CC_MSG_FIELDS_persisted(F) F(U64, seq) F(U64, index) F(U64, term) F(U64, applied)
 /* consensus -> storage: entries through commit are committed. */
 #define CC_MSG_FIELDS_commit(F) F(U64, commit)
 /* consensus -> storage, when consensus (re)starts: what is durable? */
@@ -270,7 +269,8 @@ struct cc_list {
  * snapshot received in SNAPSHOT_CHUNKs at index/term with these voters
  * (index 0: drop the received bytes, they are not needed). In order with
  * APPENDs: entries after it follow the snapshot. */
-#define CC_MSG_FIELDS_install(F) F(U64, seq) F(U64, index) F(U64, term) F(LIST(peer_member), members)
+#define CC_MSG_FIELDS_install(F)                                                                   \
+    F(U64, seq) F(U64, index) F(U64, term) F(LIST(peer_member), members)
 /* The first frame each side sends on a peer connection, dialer first.
  * version is the peer protocol's (CC_RAFT_WIRE_VERSION, proto/raft_wire.h);
  * cluster_id and the member ids let the acceptor refuse a member of another

@@ -819,7 +819,8 @@ static void test_reject_trailing_bytes(void)
         cc_buf_init(&f);
         cc_buf_init(&t);
         encode_case(c, &pt, &m, &f);
-        put_header(&t, CC_FRAME_MAGIC, CC_FRAME_VERSION, c->type, (uint32_t)(f.len - CC_FRAME_HEADER + 3));
+        put_header(&t, CC_FRAME_MAGIC, CC_FRAME_VERSION, c->type,
+                   (uint32_t)(f.len - CC_FRAME_HEADER + 3));
         cc_put_raw(&t, f.data + CC_FRAME_HEADER, f.len - CC_FRAME_HEADER);
         cc_put_raw(&t, "xyz", 3);
         snprintf(want, sizeof want, "3 trailing bytes in %s payload", c->name);
