@@ -22,14 +22,20 @@
 /* A request line longer than this is not a command: drop the connection. */
 #define ADMIN_MAX_LINE 65536
 
+/* How long `hash` waits for the storage worker. */
+#define ADMIN_HASH_TIMEOUT_MS 3000
+
 struct admin_conn {
     struct admin_conn *prev, *next;
     struct bufferevent *bev;
     struct cc_admin *a;
+    uint64_t hash_req;        /* a `hash` waiting for storage's answer, 0: none */
+    struct event *hash_timer; /* gives up on it */
 };
 
 struct cc_admin {
     struct cc_master *m;
+    uint64_t next_hash_req;
     struct admin_conn *conns; /* freed with the admin socket */
     struct evconnlistener *listener;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -216,6 +222,7 @@ static const struct {
     {"restart", "gracefully restart one worker: {\"cmd\":\"restart\",\"worker\":KIND}",
      cmd_restart},
     {"reload", "restart every worker, one at a time (as SIGHUP)", cmd_reload},
+    {"hash", "hash of the key tree at the applied raft index: {\"index\":N,\"hash\":HEX}", NULL},
     {"help", "this list", cmd_help},
 };
 
@@ -230,8 +237,77 @@ static void cmd_help(struct cc_master *m, yajl_val req, yajl_gen g)
     yajl_gen_map_close(g);
 }
 
-static void answer(struct cc_admin *a, struct bufferevent *bev, const char *line)
+static void write_json(struct bufferevent *bev, yajl_gen g)
 {
+    const unsigned char *out;
+    size_t len;
+    yajl_gen_get_buf(g, &out, &len);
+    struct evbuffer *o = bufferevent_get_output(bev);
+    evbuffer_add(o, out, len);
+    evbuffer_add(o, "\n", 1);
+}
+
+static void on_hash_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct admin_conn *c = arg;
+    c->hash_req = 0;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    gen_error(g, "no answer from the storage worker");
+    write_json(c->bev, g);
+    yajl_gen_free(g);
+}
+
+/* `hash`: the storage worker hashes its store (HASH_REQ on its control
+ * channel); the answer comes back through the master's loop. NULL when
+ * asked, else why not. */
+static const char *ask_hash(struct cc_admin *a, struct admin_conn *c)
+{
+    struct cc_master *m = a->m;
+    struct cc_proc *p = NULL;
+    for (size_t i = 0; i < m->n_procs; i++)
+        if (m->procs[i].kind == CC_KIND_STORAGE && m->procs[i].state == CC_PROC_READY)
+            p = &m->procs[i];
+    if (p == NULL)
+        return "the storage worker is not running";
+    if (c->hash_req != 0)
+        return "a hash is already being computed for this connection";
+    struct cc_msg msg = {.type = CC_MSG_HASH_REQ};
+    msg.u.hash_req.req_id = ++a->next_hash_req;
+    if (cc_control_send(&p->ctl, &msg) != 0)
+        return "cannot reach the storage worker";
+    c->hash_req = msg.u.hash_req.req_id;
+    if (c->hash_timer == NULL)
+        c->hash_timer = evtimer_new(m->base, on_hash_timeout, c);
+    struct timeval tv = {ADMIN_HASH_TIMEOUT_MS / 1000, (ADMIN_HASH_TIMEOUT_MS % 1000) * 1000};
+    if (c->hash_timer)
+        evtimer_add(c->hash_timer, &tv);
+    return NULL;
+}
+
+void cc_admin_hash_answer(struct cc_admin *a, uint64_t req_id, uint64_t index, uint64_t hash)
+{
+    for (struct admin_conn *c = a ? a->conns : NULL; c; c = c->next) {
+        if (c->hash_req != req_id)
+            continue;
+        c->hash_req = 0;
+        if (c->hash_timer)
+            evtimer_del(c->hash_timer);
+        char hex[17];
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
+        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen_map_open(g);
+        gen_key_int(g, "index", (long long)index);
+        gen_key_str(g, "hash", hex);
+        yajl_gen_map_close(g);
+        write_json(c->bev, g);
+        yajl_gen_free(g);
+        return;
+    }
+}
+
+static void answer(struct cc_admin *a, struct admin_conn *conn, const char *line)
+{
+    struct bufferevent *bev = conn->bev;
     yajl_gen g = yajl_gen_alloc(NULL);
     char perr[256] = "";
     yajl_val req = yajl_tree_parse(line, perr, sizeof(perr));
@@ -247,6 +323,15 @@ static void answer(struct cc_admin *a, struct bufferevent *bev, const char *line
         gen_error(g, msg);
     } else if (name == NULL) {
         gen_error(g, "a request is a JSON object with a \"cmd\" string");
+    } else if (strcmp(name, "hash") == 0) {
+        const char *why = ask_hash(a, conn);
+        yajl_tree_free(req);
+        if (why == NULL) {
+            yajl_gen_free(g);
+            return; /* answered when storage replies (cc_admin_hash_answer) */
+        }
+        req = NULL;
+        gen_error(g, why);
     } else {
         size_t i;
         for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -262,12 +347,7 @@ static void answer(struct cc_admin *a, struct bufferevent *bev, const char *line
     }
     if (req)
         yajl_tree_free(req);
-    const unsigned char *out;
-    size_t len;
-    yajl_gen_get_buf(g, &out, &len);
-    struct evbuffer *o = bufferevent_get_output(bev);
-    evbuffer_add(o, out, len);
-    evbuffer_add(o, "\n", 1);
+    write_json(bev, g);
     yajl_gen_free(g);
 }
 
@@ -279,6 +359,8 @@ static void conn_free(struct admin_conn *c)
         c->a->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    if (c->hash_timer)
+        event_free(c->hash_timer);
     bufferevent_free(c->bev);
     free(c);
 }
@@ -292,7 +374,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     size_t n;
     while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
         if (n > 0)
-            answer(a, bev, line);
+            answer(a, c, line);
         free(line);
     }
     if (evbuffer_get_length(in) > ADMIN_MAX_LINE) {

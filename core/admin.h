@@ -11,6 +11,7 @@
 #define CC_CORE_ADMIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct cc_master;
 struct cc_admin;
@@ -19,5 +20,7 @@ struct cc_admin;
  * with a message in err on failure. */
 struct cc_admin *cc_admin_open(struct cc_master *m, const char *path, char *err, size_t errlen);
 void cc_admin_close(struct cc_admin *a);
+/* The storage worker's answer to a `hash` request (HASH_RESP). */
+void cc_admin_hash_answer(struct cc_admin *a, uint64_t req_id, uint64_t index, uint64_t hash);
 
 #endif

@@ -148,6 +148,10 @@ static void on_ctl_msg(struct cc_control *c, const struct cc_msg *msg, void *arg
         p->detail[n] = '\0';
         break;
     }
+    case CC_MSG_HASH_RESP:
+        cc_admin_hash_answer(m->admin, msg->u.hash_resp.req_id, msg->u.hash_resp.index,
+                             msg->u.hash_resp.hash);
+        break;
     default:
         cc_warn("unexpected %s from the %s worker", cc_msg_name(msg->type), cc_kind_name(p->kind));
     }

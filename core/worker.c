@@ -141,7 +141,10 @@ static void on_control_msg(struct cc_control *c, const struct cc_msg *m, void *a
             cc_log_errno(CC_LOG_ERROR, errno, "cannot reopen the log file");
         break;
     default:
-        cc_warn("control: unexpected %s from the master", cc_msg_name(m->type));
+        if (w->on_control_msg)
+            w->on_control_msg(w, m);
+        else
+            cc_warn("control: unexpected %s from the master", cc_msg_name(m->type));
     }
 }
 

@@ -56,6 +56,9 @@ struct cc_worker {
      * gauges, for the master's status. */
     uint32_t (*inflight)(struct cc_worker *w);
     void (*detail_json)(struct cc_worker *w, char *buf, size_t len);
+    /* A control message the scaffold does not handle itself (HASH_REQ);
+     * answer with cc_control_send(&w->ctl, ...). */
+    void (*on_control_msg)(struct cc_worker *w, const struct cc_msg *m);
     void *state;
 };
 

@@ -364,6 +364,21 @@ int cc_link_send(struct cc_link *l, const struct cc_msg *m)
     return 0;
 }
 
+int cc_link_send_raw(struct cc_link *l, const uint8_t *frames, size_t len, uint32_t n_frames)
+{
+    if (l->sock < 0 || n_frames == 0)
+        return l->sock < 0 ? -1 : 0;
+    cc_put_raw(&l->batch, frames, len);
+    if (l->batch.failed) {
+        cc_error("link %s: out of memory queueing %u frames", l->def->name, n_frames);
+        return -1;
+    }
+    if (l->batch_frames == 0)
+        event_active(l->flush_ev, EV_WRITE, 0);
+    l->batch_frames += n_frames;
+    return 0;
+}
+
 uint32_t cc_link_queue_depth(const struct cc_link *l)
 {
     return l->batch_frames + l->pending_frames;

@@ -79,6 +79,9 @@ int cc_link_reset(struct cc_link *l, uint64_t gen);
 
 /* Queues one frame; it leaves at the end of this loop turn. 0 or -1. */
 int cc_link_send(struct cc_link *l, const struct cc_msg *m);
+/* Queues n_frames frames already encoded back to back (cc_msg_encode,
+ * cc_raft_wire_encode), saving a decode/encode round. */
+int cc_link_send_raw(struct cc_link *l, const uint8_t *frames, size_t len, uint32_t n_frames);
 
 /* Frames waiting to leave (this turn's batch plus what nanomsg refused). */
 uint32_t cc_link_queue_depth(const struct cc_link *l);

@@ -205,7 +205,14 @@ struct cc_list {
 #define CC_MSG_FIELDS_health_req(F) F(U64, req_id)
 /* leader is the member id of the known leader, 0 if none. */
 #define CC_MSG_FIELDS_health_resp(F)                                                               \
-    F(U64, req_id) F(U8, healthy) F(U64, leader) F(U64, raft_index) F(U64, raft_term)
+    F(U64, req_id)                                                                                 \
+    F(U8, healthy)                                                                                 \
+    F(U64, leader)                                                                                 \
+    F(U64, raft_index)                                                                             \
+    F(U64, raft_term)                                                                              \
+    F(U64, send_appends) /* append requests sent as leader (etcd's stats/self) */                  \
+    F(U64, recv_appends) /* append requests received as follower */                                \
+    F(BYTES, followers)  /* leader: etcd's stats/leader "followers" JSON object, else empty */
 
 /* http -> consensus: put this encoded v2 request in the log. */
 #define CC_MSG_FIELDS_propose(F) F(U64, req_id) F(BYTES, data)

@@ -23,6 +23,8 @@ static const char usage[] =
     "  status           the node's status as JSON\n"
     "  restart KIND     gracefully restart one worker (storage, consensus, peer, http)\n"
     "  reload           restart every worker, one at a time (sends SIGHUP to the master)\n"
+    "  hash             {\"index\":N,\"hash\":HEX}: the key tree's hash at the applied raft\n"
+    "                   index, equal on members that applied the same entries\n"
     "\n"
     "The admin socket is DATA_DIR/admin.sock unless --admin-socket (or\n"
     "ETCD_ADMIN_SOCKET) names it; DATA_DIR comes from --data-dir, ETCD_DATA_DIR,\n"
@@ -250,6 +252,8 @@ int main(int argc, char **argv)
         return run_admin(sock, "{\"cmd\":\"status\"}", 's');
     if (strcmp(cmd, "reload") == 0 && argc == i + 1)
         return run_admin(sock, "{\"cmd\":\"status\"}", 'r');
+    if (strcmp(cmd, "hash") == 0 && argc == i + 1)
+        return run_admin(sock, "{\"cmd\":\"hash\"}", 's');
     if (strcmp(cmd, "restart") == 0 && argc == i + 2) {
         char req[256];
         if (strspn(argv[i + 1], "abcdefghijklmnopqrstuvwxyz") != strlen(argv[i + 1])) {

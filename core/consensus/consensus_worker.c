@@ -1,63 +1,42 @@
-/* The consensus worker: orders every write into the raft log.
+/* The consensus worker: orders every write into the raft log, among the
+ * members, with the raft core (core/raft) that consensus_driver.c drives.
  *
- * Today it runs a single-member cluster: it is the leader of its own term,
- * and an entry is committed as soon as storage has made it durable (a quorum
- * of one). The message flow is the one replication will use:
+ *   http --PROPOSE--> consensus --(leader: raft)--> peers
+ *                      |  (follower: PEER_PROPOSE to the leader's consensus)
+ *   consensus --APPEND/COMMIT--> storage --PERSISTED--> consensus
+ *   storage --APPLIED--> http (answers its request when the entry carrying
+ *                              its member id and request id is applied)
  *
- *   http --PROPOSE--> consensus --APPEND(entries, commit)--> storage
- *   storage --PERSISTED--> consensus      storage --APPLIED--> http
+ * A follower's client writes go to the leader as PEER_PROPOSE; the leader
+ * proposes them with the follower's member id as origin, so the follower's
+ * http worker answers once its own storage applied the entry: read your
+ * writes on the member that took the request. While no leader is known,
+ * proposals wait here (http gives up after its write timeout with error
+ * 300).
  *
- * Entries stay in memory here ("unstable") until storage says they are
- * durable, so a storage worker that dies mid-write gets them again when it
- * comes back. A restarted consensus worker asks storage for the durable log
- * state (LOG_STATE) and starts a new term from it.
- *
- * As the leader, it also proposes etcd's time entry (SYNC) every 500 ms, so
- * TTL expiry happens at the same log position on every member, and on a new
- * data dir it records the cluster's membership and version in the store as
- * etcd does (/0/members/<id>/..., /0/version). */
+ * The leader also proposes etcd's time entry (SYNC) every 500 ms, so TTL
+ * expiry happens at the same log position on every member, and every
+ * member publishes its name and client URLs (/0/members/<id>/attributes)
+ * once a leader is known, as etcd does. */
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "core/cluster_ids.h"
+#include "core/consensus/consensus.h"
+#include "core/identity.h"
 #include "core/log.h"
-#include "core/storage/raft_log.h"
 #include "core/v2/request_codec.h"
-#include "core/version.h"
-#include "core/worker.h"
+#include "ipc/link.h"
 
 int cc_consensus_worker_main(struct cc_worker *w);
 
 #define SYNC_INTERVAL_MS 500
-/* One APPEND stays well under the frame limit; more entries go in more. */
-#define APPEND_MAX_BYTES (4u << 20)
-
-enum entry_type { ENTRY_NORMAL = 0, ENTRY_NOOP = 1 };
-
-struct unstable {
-    struct cc_entry e; /* e.data points at data */
-    uint8_t *data;
-};
-
-struct consensus {
-    struct cc_worker *w;
-    struct cc_cluster_def cluster;
-    bool have_state; /* LOG_STATE received since this process started */
-    struct cc_hard_state hs;
-    uint64_t last_index, last_term, persisted;
-    struct unstable *u;
-    size_t nu, cap_u;
-    size_t sent; /* unstable entries already handed to storage */
-    /* Proposals that arrived before the log state was known (a restart):
-     * numbered and appended once it is. */
-    struct cc_buf early;
-    uint32_t n_early;
-    struct event *sync_timer, *flush_ev;
-    uint64_t proposals, commits;
-};
+/* Proposals kept while no leader is known; http's own timeout ends them. */
+#define WAITING_MAX_BYTES (64u << 20)
+#define WAITING_MAX_S     10.0
 
 static int64_t wall_ns(void)
 {
@@ -66,62 +45,141 @@ static int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void schedule_flush(struct consensus *c)
+static void put_le64(struct cc_buf *b, uint64_t v)
 {
-    event_active(c->flush_ev, EV_WRITE, 0);
+    uint8_t x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (uint8_t)(v >> (8 * i));
+    cc_put_raw(b, x, 8);
 }
 
-/* Appends one entry to the in-memory tail of the log. */
-static int append_entry(struct consensus *c, uint8_t type, uint64_t origin, uint64_t req_id,
-                        const uint8_t *data, uint32_t n)
+/* Adds one proposal to this loop turn's batch (stepped in on_batch). */
+static void batch_add(struct consensus *c, uint64_t origin, uint64_t req_id, const uint8_t *data,
+                      uint32_t n)
 {
-    if (c->nu == c->cap_u) {
-        size_t cap = c->cap_u ? c->cap_u * 2 : 64;
-        struct unstable *nv = realloc(c->u, cap * sizeof(*nv));
-        if (nv == NULL)
-            return -1;
-        c->u = nv;
-        c->cap_u = cap;
-    }
-    uint8_t *copy = NULL;
-    if (n > 0) {
-        copy = malloc(n);
-        if (copy == NULL)
-            return -1;
-        memcpy(copy, data, n);
-    }
-    struct unstable *u = &c->u[c->nu++];
-    u->data = copy;
-    u->e = (struct cc_entry){.index = ++c->last_index,
-                             .term = c->hs.term,
-                             .type = type,
-                             .origin = origin,
-                             .req_id = req_id,
-                             .data = {copy, n}};
-    c->last_term = c->hs.term;
-    schedule_flush(c);
-    return 0;
+    cc_put_u32(&c->batch, CC_ENTRY_HEADER + n);
+    put_le64(&c->batch, origin);
+    put_le64(&c->batch, req_id);
+    cc_put_raw(&c->batch, data, n);
+    if (c->n_batch++ == 0)
+        event_active(c->batch_ev, EV_WRITE, 0);
 }
 
-/* An internal write (membership, version, SYNC), as http would propose it. */
+static void forward(struct consensus *c, uint64_t req_id, const uint8_t *data, uint32_t n)
+{
+    struct cc_link *l = cc_worker_link(c->w, CC_KIND_PEER);
+    struct cc_msg m = {.type = CC_MSG_PEER_PROPOSE};
+    m.u.peer_propose.from = c->id.self_id;
+    m.u.peer_propose.to = c->leader;
+    m.u.peer_propose.req_id = req_id;
+    m.u.peer_propose.data = (struct cc_bytes){data, n};
+    if (l && cc_link_send(l, &m) == 0)
+        c->forwarded++;
+}
+
+static void wait_for_leader(struct consensus *c, uint64_t req_id, const uint8_t *data, uint32_t n)
+{
+    if (c->waiting.len + n > WAITING_MAX_BYTES) {
+        c->dropped++;
+        return;
+    }
+    if (c->n_waiting == 0)
+        c->waiting_since = cc_now();
+    cc_put_u64(&c->waiting, req_id);
+    cc_put_bytes(&c->waiting, data, n);
+    c->n_waiting++;
+}
+
+/* A write from our http worker: proposed here when we lead, else sent to
+ * the leader, else kept until there is one. */
+static void route_proposal(struct consensus *c, uint64_t req_id, const uint8_t *data, uint32_t n)
+{
+    if (c->raft != NULL && c->role == CC_RAFT_LEADER)
+        batch_add(c, c->id.self_id, req_id, data, n);
+    else if (c->raft != NULL && c->leader != 0)
+        forward(c, req_id, data, n);
+    else
+        wait_for_leader(c, req_id, data, n);
+}
+
+static void release_waiting(struct consensus *c)
+{
+    if (c->n_waiting == 0 || c->raft == NULL || c->leader == 0)
+        return;
+    struct cc_buf w = c->waiting;
+    uint32_t n = c->n_waiting;
+    cc_buf_init(&c->waiting);
+    c->n_waiting = 0;
+    struct cc_rd rd;
+    cc_rd_init(&rd, w.data, w.len);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t req_id = cc_get_u64(&rd);
+        uint32_t len = 0;
+        const uint8_t *p = cc_get_bytes(&rd, &len);
+        if (rd.bad)
+            break;
+        route_proposal(c, req_id, p, len);
+    }
+    cc_buf_free(&w);
+}
+
+static void on_batch(evutil_socket_t fd, short what, void *arg)
+{
+    struct consensus *c = arg;
+    uint32_t n = c->n_batch;
+    if (n == 0)
+        return;
+    struct cc_raft_proposal *items = calloc(n, sizeof(*items));
+    struct cc_rd rd;
+    cc_rd_init(&rd, c->batch.data, c->batch.len);
+    for (uint32_t i = 0; items && i < n; i++) {
+        uint32_t len = cc_get_u32(&rd);
+        items[i].data = cc_get_raw(&rd, len);
+        items[i].len = len;
+    }
+    if (items != NULL && !rd.bad && c->raft != NULL) {
+        struct cc_raft_event ev = {.type = CC_RAFT_EVENT_PROPOSE};
+        ev.propose.items = items;
+        ev.propose.n = n;
+        int rc = cc_consensus_step(c, &ev);
+        if (rc == CC_RAFT_OK) {
+            c->proposals += n;
+        } else {
+            /* Leadership moved on this very turn: our own requests go to
+             * the new leader; a follower's will time out there. */
+            for (uint32_t i = 0; i < n; i++) {
+                const uint8_t *d = items[i].data;
+                uint64_t origin = 0, req_id = 0;
+                for (int k = 7; k >= 0; k--) {
+                    origin = origin << 8 | d[k];
+                    req_id = req_id << 8 | d[8 + k];
+                }
+                if (origin == c->id.self_id && req_id != 0)
+                    route_proposal(c, req_id, d + CC_ENTRY_HEADER,
+                                   (uint32_t)(items[i].len - CC_ENTRY_HEADER));
+                else
+                    c->dropped++;
+            }
+        }
+    }
+    free(items);
+    cc_buf_reset(&c->batch);
+    c->n_batch = 0;
+}
+
 static void propose_internal(struct consensus *c, const struct cc_v2_request *req)
 {
     struct cc_buf b;
     cc_buf_init(&b);
-    if (cc_v2_request_encode(&b, req) == 0 && !b.failed)
-        append_entry(c, ENTRY_NORMAL, 0, 0, b.data, (uint32_t)b.len);
-    else
+    if (cc_v2_request_encode(&b, req) == 0 && !b.failed) {
+        if (c->role == CC_RAFT_LEADER)
+            batch_add(c, 0, 0, b.data, (uint32_t)b.len);
+        else if (c->leader != 0)
+            forward(c, 0, b.data, (uint32_t)b.len);
+    } else {
         cc_error("cannot encode an internal request for %s", req->path);
+    }
     cc_buf_free(&b);
-}
-
-static void put_internal(struct consensus *c, const char *path, const char *value)
-{
-    struct cc_v2_request r = {.method = CC_V2_PUT,
-                              .path = (char *)path,
-                              .value = {(char *)value, strlen(value)},
-                              .prev_exist = -1};
-    propose_internal(c, &r);
 }
 
 static void json_url_array(char *out, size_t len, const struct cc_url_list *l)
@@ -133,122 +191,80 @@ static void json_url_array(char *out, size_t len, const struct cc_url_list *l)
         snprintf(out + off, len - off, "]");
 }
 
-/* etcd records each member's peer URLs when the cluster is created and each
- * member's name and client URLs whenever it starts (publish). */
-static void bootstrap_entries(struct consensus *c, bool new_cluster)
+/* etcd's publish: each member records its name and client URLs through
+ * raft when it starts. */
+static void publish_attributes(struct consensus *c)
 {
     const struct cc_config *cfg = &c->w->cfg;
     char path[128], value[4096], urls[3500];
-    if (new_cluster) {
-        for (size_t i = 0; i < c->cluster.n; i++) {
-            const struct cc_member_def *m = &c->cluster.members[i];
-            snprintf(path, sizeof(path), "/0/members/%llx/raftAttributes",
-                     (unsigned long long)m->id);
-            json_url_array(urls, sizeof(urls), &m->peer_urls);
-            snprintf(value, sizeof(value), "{\"peerURLs\":%s}", urls);
-            put_internal(c, path, value);
-        }
-    }
-    snprintf(path, sizeof(path), "/0/members/%llx/attributes",
-             (unsigned long long)c->cluster.self_id);
+    snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/attributes", c->id.self_id);
     json_url_array(urls, sizeof(urls), &cfg->advertise_client_urls);
     snprintf(value, sizeof(value), "{\"name\":\"%s\",\"clientURLs\":%s}", cfg->name, urls);
-    put_internal(c, path, value);
-    if (new_cluster)
-        put_internal(c, "/0/version", CC_ETCD_CLUSTER_VERSION);
+    struct cc_v2_request r = {
+        .method = CC_V2_PUT, .path = path, .value = {value, strlen(value)}, .prev_exist = -1};
+    propose_internal(c, &r);
+    c->published = true;
 }
 
-static void send_append(struct consensus *c)
+void cc_consensus_leader_changed(struct consensus *c)
+{
+    c->elections_seen++;
+    if (c->leader != 0)
+        cc_info("%s in term %llu; leader %llx", cc_raft_role_name(c->role),
+                (unsigned long long)c->term, (unsigned long long)c->leader);
+    else
+        cc_info("%s in term %llu; no leader", cc_raft_role_name(c->role),
+                (unsigned long long)c->term);
+    if (c->leader == 0)
+        return;
+    if (!c->published)
+        publish_attributes(c);
+    release_waiting(c);
+    if (c->transferring && c->leader != c->id.self_id)
+        cc_worker_exit(c->w, 0); /* graceful stop: someone else leads now */
+}
+
+static void request_log_state(struct consensus *c)
 {
     struct cc_link *l = cc_worker_link(c->w, CC_KIND_STORAGE);
-    if (l == NULL || !c->have_state)
-        return;
-    while (c->sent < c->nu) {
-        struct cc_buf list;
-        cc_buf_init(&list);
-        uint32_t count = 0;
-        while (c->sent < c->nu && (count == 0 || list.len < APPEND_MAX_BYTES)) {
-            cc_msg_entry_put(&list, &c->u[c->sent].e);
-            c->sent++;
-            count++;
-        }
-        struct cc_msg m = {.type = CC_MSG_APPEND};
-        m.u.append.term = c->hs.term;
-        m.u.append.vote = c->hs.vote;
-        /* A quorum of one: what storage makes durable is committed. */
-        m.u.append.commit = c->last_index;
-        m.u.append.entries = (struct cc_list){count, list.data, (uint32_t)list.len};
-        if (list.failed || cc_link_send(l, &m) != 0)
-            cc_error("cannot send %u entries to storage", count);
-        cc_buf_free(&list);
-    }
-}
-
-static void on_flush(evutil_socket_t fd, short what, void *arg)
-{
-    send_append(arg);
-}
-
-static void drop_persisted(struct consensus *c, uint64_t index)
-{
-    size_t k = 0;
-    while (k < c->nu && c->u[k].e.index <= index) {
-        free(c->u[k].data);
-        k++;
-    }
-    memmove(c->u, c->u + k, (c->nu - k) * sizeof(*c->u));
-    c->nu -= k;
-    c->sent = c->sent > k ? c->sent - k : 0;
+    struct cc_msg m = {.type = CC_MSG_LOG_STATE_REQ};
+    if (l && l->up)
+        cc_link_send(l, &m);
 }
 
 static void on_log_state(struct consensus *c, const struct cc_msg_log_state *s)
 {
-    if (!c->have_state) {
-        /* A new term of our own: raft's single-member election. */
-        c->hs.term = s->term + 1;
-        c->hs.vote = c->cluster.self_id;
-        c->hs.commit = s->last_index;
-        c->last_index = s->last_index;
-        c->last_term = s->last_term;
-        c->persisted = s->last_index;
-        c->have_state = true;
-        cc_info("leader of term %llu at log index %llu (member %llx)",
-                (unsigned long long)c->hs.term, (unsigned long long)c->last_index,
-                (unsigned long long)c->cluster.self_id);
-        /* The leader's no-op opens its term. */
-        append_entry(c, ENTRY_NOOP, 0, 0, NULL, 0);
-        bootstrap_entries(c, s->last_index == 0);
-        struct cc_rd rd;
-        cc_rd_init(&rd, c->early.data, c->early.len);
-        struct cc_entry e;
-        while (c->n_early > 0 && cc_msg_entry_next(&rd, &e) > 0) {
-            append_entry(c, ENTRY_NORMAL, e.origin, e.req_id, e.data.p, e.data.n);
-            c->n_early--;
-        }
-        cc_buf_free(&c->early);
-        c->n_early = 0;
-    } else {
-        /* storage restarted: resend what it does not have durably. */
-        c->persisted = s->last_index;
-        drop_persisted(c, s->last_index);
-        c->sent = 0;
-        cc_info("storage restarted at log index %llu; resending %zu entries",
-                (unsigned long long)s->last_index, c->nu);
+    if (c->raft != NULL)
+        return; /* an answer to a repeated request */
+    if (cc_consensus_start_raft(c, s) != 0) {
+        cc_worker_exit(c->w, 1);
+        return;
     }
-    struct cc_link *l = cc_worker_link(c->w, CC_KIND_STORAGE);
-    struct cc_msg m = {.type = CC_MSG_COMMIT};
-    m.u.commit.commit = c->persisted;
-    if (l)
-        cc_link_send(l, &m);
-    schedule_flush(c);
+    c->published = false;
+    const struct cc_raft_membership *m = cc_raft_membership(c->raft);
+    if (m->n == 1 && m->ids[0] == c->id.self_id) {
+        /* Alone in the cluster: nobody to wait for, so run through the
+         * election timeout at once instead of leaving clients waiting. */
+        for (unsigned i = 0;
+             i < 2 * c->rcfg.election_ticks && c->role != CC_RAFT_LEADER && c->raft != NULL; i++) {
+            struct cc_raft_event ev = {.type = CC_RAFT_EVENT_TICK};
+            cc_consensus_step(c, &ev);
+        }
+    }
 }
 
 static void on_link_up(struct cc_worker *w, struct cc_link *l)
 {
+    struct consensus *c = w->state;
     if (l->peer != CC_KIND_STORAGE)
         return;
-    struct cc_msg m = {.type = CC_MSG_LOG_STATE_REQ};
-    cc_link_send(l, &m);
+    if (c->raft != NULL) {
+        /* A new storage process lost whatever it had not committed: start
+         * the core again from what is durable. */
+        cc_info("storage restarted; restarting the raft core from its durable state");
+        cc_consensus_stop_raft(c);
+    }
+    request_log_state(c);
 }
 
 static void answer_health(struct consensus *c, struct cc_link *l, uint64_t req_id)
@@ -256,11 +272,28 @@ static void answer_health(struct consensus *c, struct cc_link *l, uint64_t req_i
     struct cc_link *storage = cc_worker_link(c->w, CC_KIND_STORAGE);
     struct cc_msg r = {.type = CC_MSG_HEALTH_RESP};
     r.u.health_resp.req_id = req_id;
-    r.u.health_resp.healthy = c->have_state && storage && storage->up;
-    r.u.health_resp.leader = c->have_state ? c->cluster.self_id : 0;
-    r.u.health_resp.raft_index = c->persisted;
-    r.u.health_resp.raft_term = c->hs.term;
+    r.u.health_resp.healthy = c->raft != NULL && c->leader != 0 && storage && storage->up;
+    r.u.health_resp.leader = c->raft ? c->leader : 0;
+    r.u.health_resp.raft_index = c->raft ? cc_raft_commit(c->raft) : 0;
+    r.u.health_resp.raft_term = c->term;
+    r.u.health_resp.send_appends = c->send_appends;
+    r.u.health_resp.recv_appends = c->recv_appends;
+    struct cc_buf f;
+    cc_buf_init(&f);
+    if (c->role == CC_RAFT_LEADER)
+        cc_follower_stats_json(&c->fstats, &f);
+    r.u.health_resp.followers = (struct cc_bytes){f.data, f.failed ? 0 : (uint32_t)f.len};
     cc_link_send(l, &r);
+    cc_buf_free(&f);
+}
+
+static void fail_proposal(struct cc_link *l, uint64_t req_id, const char *cause)
+{
+    struct cc_msg f = {.type = CC_MSG_PROPOSE_FAIL};
+    f.u.propose_fail.req_id = req_id;
+    f.u.propose_fail.code = 300;
+    f.u.propose_fail.cause = (struct cc_bytes){(const uint8_t *)cause, (uint32_t)strlen(cause)};
+    cc_link_send(l, &f);
 }
 
 static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_msg *m)
@@ -268,38 +301,36 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
     struct consensus *c = w->state;
     switch (m->type) {
     case CC_MSG_PROPOSE:
-        if (w->stopping) {
-            struct cc_msg f = {.type = CC_MSG_PROPOSE_FAIL};
-            f.u.propose_fail.req_id = m->u.propose.req_id;
-            f.u.propose_fail.code = 300;
-            const char *cause = "etcdserver: server stopped";
-            f.u.propose_fail.cause = (struct cc_bytes){(const uint8_t *)cause, strlen(cause)};
-            cc_link_send(l, &f);
-            break;
-        }
-        c->proposals++;
-        if (!c->have_state) {
-            struct cc_entry e = {.origin = c->cluster.self_id,
-                                 .req_id = m->u.propose.req_id,
-                                 .data = m->u.propose.data};
-            cc_msg_entry_put(&c->early, &e);
-            c->n_early++;
-        } else if (append_entry(c, ENTRY_NORMAL, c->cluster.self_id, m->u.propose.req_id,
-                                m->u.propose.data.p, m->u.propose.data.n) != 0) {
-            cc_error("out of memory: proposal %llu dropped",
-                     (unsigned long long)m->u.propose.req_id);
-        }
+        if (w->stopping)
+            fail_proposal(l, m->u.propose.req_id, "etcdserver: server stopped");
+        else
+            route_proposal(c, m->u.propose.req_id, m->u.propose.data.p, m->u.propose.data.n);
         break;
+    case CC_MSG_PEER_PROPOSE: {
+        const struct cc_msg_peer_propose *p = &m->u.peer_propose;
+        if (c->raft != NULL && c->role == CC_RAFT_LEADER && p->to == c->id.self_id)
+            batch_add(c, p->from, p->req_id, p->data.p, p->data.n);
+        else
+            c->dropped++; /* not the leader (any more): the member's client times out */
+        break;
+    }
     case CC_MSG_PERSISTED:
-        if (m->u.persisted.index > c->persisted) {
-            c->persisted = m->u.persisted.index;
-            c->hs.commit = c->persisted;
-            c->commits++;
-        }
-        drop_persisted(c, m->u.persisted.index);
+        cc_consensus_on_persisted(c, &m->u.persisted);
         break;
     case CC_MSG_LOG_STATE:
         on_log_state(c, &m->u.log_state);
+        break;
+    case CC_MSG_ENTRIES:
+        cc_consensus_on_entries(c, &m->u.entries);
+        break;
+    case CC_MSG_SNAPSHOT_CHUNK:
+        cc_consensus_on_storage_chunk(c, &m->u.snapshot_chunk);
+        break;
+    case CC_MSG_RAFT:
+        cc_consensus_on_peer_raft(c, m);
+        break;
+    case CC_MSG_SNAPSHOT_CHUNK_PEER:
+        cc_consensus_on_peer_chunk(c, &m->u.snapshot_chunk_peer);
         break;
     case CC_MSG_HEALTH_REQ:
         answer_health(c, l, m->u.health_req.req_id);
@@ -309,19 +340,31 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
     }
 }
 
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct consensus *c = arg;
+    if (c->raft == NULL)
+        return;
+    struct cc_raft_event ev = {.type = CC_RAFT_EVENT_TICK};
+    cc_consensus_step(c, &ev);
+    if (c->n_waiting > 0 && cc_now() - c->waiting_since > WAITING_MAX_S) {
+        /* http answered those with a timeout long ago */
+        c->dropped += c->n_waiting;
+        cc_buf_reset(&c->waiting);
+        c->n_waiting = 0;
+    }
+}
+
 static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct consensus *c = arg;
-    if (!c->have_state) {
-        /* The answer to LOG_STATE_REQ can be lost with a restarting storage
-         * worker: ask again until it comes. */
-        struct cc_link *l = cc_worker_link(c->w, CC_KIND_STORAGE);
-        struct cc_msg m = {.type = CC_MSG_LOG_STATE_REQ};
-        if (l && l->up)
-            cc_link_send(l, &m);
+    if (c->raft == NULL) {
+        /* The answer to LOG_STATE_REQ can be lost with a restarting
+         * storage worker: ask again until it comes. */
+        request_log_state(c);
         return;
     }
-    if (c->w->stopping)
+    if (c->w->stopping || c->role != CC_RAFT_LEADER)
         return;
     struct cc_v2_request r = {.method = CC_V2_SYNC, .path = "/", .prev_exist = -1};
     r.time_ns = wall_ns();
@@ -330,30 +373,109 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
 
 static uint32_t inflight(struct cc_worker *w)
 {
-    return (uint32_t)((struct consensus *)w->state)->nu;
+    struct consensus *c = w->state;
+    return (uint32_t)c->n_pend + c->n_waiting;
 }
 
 static void detail_json(struct cc_worker *w, char *buf, size_t len)
 {
     struct consensus *c = w->state;
-    snprintf(buf, len,
-             "{\"term\":%llu,\"role\":\"%s\",\"leader\":\"%llx\",\"last_index\":%llu,"
-             "\"commit\":%llu,\"unstable\":%zu,\"proposals\":%llu}",
-             (unsigned long long)c->hs.term, c->have_state ? "leader" : "follower",
-             (unsigned long long)(c->have_state ? c->cluster.self_id : 0),
-             (unsigned long long)c->last_index, (unsigned long long)c->hs.commit, c->nu,
-             (unsigned long long)c->proposals);
+    if (c->raft == NULL) {
+        snprintf(buf, len, "{\"role\":\"starting\"}");
+        return;
+    }
+    size_t off = (size_t)snprintf(
+        buf, len,
+        "{\"member\":\"%" PRIx64 "\",\"term\":%llu,\"role\":\"%s\",\"leader\":\"%" PRIx64
+        "\",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"proposals\":%llu,"
+        "\"forwarded\":%llu,\"dropped\":%llu,\"waiting\":%u,\"msgs_sent\":%llu,"
+        "\"msgs_received\":%llu,\"snapshots_sent\":%llu,\"snapshots_received\":%llu,\"peers\":[",
+        c->id.self_id, (unsigned long long)cc_raft_current_term(c->raft),
+        cc_raft_role_name(cc_raft_role(c->raft)), c->leader,
+        (unsigned long long)cc_raft_commit(c->raft), (unsigned long long)c->applied,
+        (unsigned long long)cc_raft_last_index(c->raft), (unsigned long long)c->proposals,
+        (unsigned long long)c->forwarded, (unsigned long long)c->dropped, c->n_waiting,
+        (unsigned long long)c->msgs_sent, (unsigned long long)c->msgs_received,
+        (unsigned long long)c->snapshots_sent, (unsigned long long)c->snapshots_received);
+    struct cc_raft_peer_status rows[CC_RAFT_MAX_MEMBERS];
+    unsigned n = cc_raft_peer_status(c->raft, rows, CC_RAFT_MAX_MEMBERS);
+    for (unsigned i = 0; i < n && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off,
+                                "%s{\"id\":\"%" PRIx64 "\",\"match\":%llu,\"next\":%llu,"
+                                "\"state\":\"%s\",\"active\":%s}",
+                                i ? "," : "", rows[i].id, (unsigned long long)rows[i].match,
+                                (unsigned long long)rows[i].next, rows[i].state,
+                                rows[i].recent_active ? "true" : "false");
+    if (off < len)
+        snprintf(buf + off, len - off, "]}");
+}
+
+static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct consensus *c = arg;
+    cc_worker_exit(c->w, 0);
+}
+
+/* A leader stopping gracefully hands leadership to the most up-to-date
+ * follower first, so the cluster does not wait an election timeout. */
+static void on_stop(struct cc_worker *w, unsigned deadline_ms)
+{
+    struct consensus *c = w->state;
+    const struct cc_raft_membership *m = c->raft ? cc_raft_membership(c->raft) : NULL;
+    if (c->raft == NULL || c->role != CC_RAFT_LEADER || m->n < 2) {
+        cc_worker_exit(w, 0);
+        return;
+    }
+    struct cc_raft_event ev = {.type = CC_RAFT_EVENT_TRANSFER};
+    ev.transfer.target = 0;
+    c->transferring = true;
+    if (cc_consensus_step(c, &ev) != CC_RAFT_OK) {
+        cc_worker_exit(w, 0);
+        return;
+    }
+    cc_info("stopping: handing leadership over");
+    unsigned ms = deadline_ms > 200 ? deadline_ms - 100 : deadline_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    c->stop_ev = evtimer_new(w->base, on_stop_timer, c);
+    if (c->stop_ev)
+        evtimer_add(c->stop_ev, &tv);
+    else
+        cc_worker_exit(w, 0);
 }
 
 static void on_exit_hook(struct cc_worker *w)
 {
     struct consensus *c = w->state;
-    drop_persisted(c, UINT64_MAX);
-    free(c->u);
-    cc_buf_free(&c->early);
-    event_free(c->sync_timer);
-    event_free(c->flush_ev);
-    cc_cluster_def_free(&c->cluster);
+    cc_consensus_stop_raft(c);
+    free(c->pend);
+    cc_buf_free(&c->batch);
+    cc_buf_free(&c->waiting);
+    if (c->stop_ev)
+        event_free(c->stop_ev);
+    event_free(c->tick_ev);
+    event_free(c->sync_ev);
+    event_free(c->batch_ev);
+    cc_cluster_def_free(&c->id);
+}
+
+static void raft_config(struct consensus *c)
+{
+    const struct cc_config *cfg = &c->w->cfg;
+    cc_raft_config_default(&c->rcfg);
+    unsigned hb = cfg->heartbeat_interval_ms ? cfg->heartbeat_interval_ms : 100;
+    unsigned el = cfg->election_timeout_ms ? cfg->election_timeout_ms : 1000;
+    c->rcfg.heartbeat_ticks = 1;
+    c->rcfg.election_ticks = el / hb > 2 ? el / hb : 2;
+    c->rcfg.pre_vote = true;
+    c->rcfg.check_quorum = true;
+    c->rcfg.max_msg_entries = 1024;
+    c->rcfg.max_msg_bytes = 1u << 20;
+    c->rcfg.max_inflight_msgs = 256;
+    uint64_t sc = cfg->snapshot_count ? cfg->snapshot_count : 10000;
+    c->rcfg.snapshot_threshold = sc;
+    /* etcd keeps 5000 entries behind a snapshot for followers slightly
+     * behind; a small --snapshot-count keeps proportionally fewer. */
+    c->rcfg.snapshot_trailing = sc / 2 < 5000 ? (sc / 2 ? sc / 2 : 1) : 5000;
 }
 
 int cc_consensus_worker_main(struct cc_worker *w)
@@ -361,21 +483,28 @@ int cc_consensus_worker_main(struct cc_worker *w)
     static struct consensus c;
     c.w = w;
     w->state = &c;
-    cc_buf_init(&c.early);
-    char err[256];
-    if (cc_cluster_from_config(&w->cfg, &c.cluster, err, sizeof(err)) != 0) {
+    cc_buf_init(&c.batch);
+    cc_buf_init(&c.waiting);
+    char err[512];
+    if (cc_identity_load(&w->cfg, &c.id, err, sizeof(err)) != 0) {
         cc_error("%s", err);
         return 1;
     }
+    raft_config(&c);
     w->on_link_msg = on_link_msg;
     w->on_link_up = on_link_up;
+    w->on_stop = on_stop;
     w->on_exit = on_exit_hook;
     w->inflight = inflight;
     w->detail_json = detail_json;
-    c.flush_ev = event_new(w->base, -1, 0, on_flush, &c);
-    c.sync_timer = event_new(w->base, -1, EV_PERSIST, on_sync_timer, &c);
-    struct timeval tv = {0, SYNC_INTERVAL_MS * 1000};
-    event_add(c.sync_timer, &tv);
+    c.batch_ev = event_new(w->base, -1, 0, on_batch, &c);
+    c.tick_ev = event_new(w->base, -1, EV_PERSIST, on_tick, &c);
+    c.sync_ev = event_new(w->base, -1, EV_PERSIST, on_sync_timer, &c);
+    unsigned hb = w->cfg.heartbeat_interval_ms ? w->cfg.heartbeat_interval_ms : 100;
+    struct timeval tick = {hb / 1000, (hb % 1000) * 1000};
+    struct timeval sync = {0, SYNC_INTERVAL_MS * 1000};
+    event_add(c.tick_ev, &tick);
+    event_add(c.sync_ev, &sync);
     if (cc_worker_open_links(w) != 0)
         return 1;
     cc_worker_ready(w);

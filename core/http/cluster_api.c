@@ -377,7 +377,9 @@ static void serve_stats_self(struct cc_http *h, struct evhttp_request *req)
     cc_put_raw(&b, tmp, strlen(tmp));
     PUT_LIT(&b, "\",\"startTime\":");
     cc_v2_json_time(&b, (int64_t)(since * 1e9));
-    PUT_LIT(&b, "},\"recvAppendRequestCnt\":0,\"sendAppendRequestCnt\":0}");
+    snprintf(tmp, sizeof(tmp), "},\"recvAppendRequestCnt\":%llu,\"sendAppendRequestCnt\":%llu}",
+             (unsigned long long)h->recv_appends, (unsigned long long)h->send_appends);
+    cc_put_raw(&b, tmp, strlen(tmp));
     reply_json(req, 200, "OK", &b);
     cc_buf_free(&b);
 }
@@ -413,10 +415,17 @@ static void serve_stats_leader(struct cc_http *h, struct evhttp_request *req)
         reply_message(req, 403, "Forbidden", "not current leader");
         return;
     }
-    char body[128];
-    int n = snprintf(body, sizeof(body), "{\"leader\":\"%llx\",\"followers\":{}}",
-                     (unsigned long long)h->cluster.self_id);
-    cc_http_reply(req, 200, "OK", "application/json", body, (size_t)n);
+    struct cc_buf b;
+    cc_buf_init(&b);
+    char head[64];
+    snprintf(head, sizeof(head),
+             "{\"leader\":\"%llx\",\"followers\":", (unsigned long long)h->cluster.self_id);
+    cc_put_raw(&b, head, strlen(head));
+    const char *f = h->followers_json ? h->followers_json : "{}";
+    cc_put_raw(&b, f, strlen(f));
+    PUT_LIT(&b, "}");
+    reply_json(req, 200, "OK", &b);
+    cc_buf_free(&b);
 }
 
 bool cc_cluster_api_handle(struct cc_http *h, struct evhttp_request *req, const char *path)

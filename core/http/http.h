@@ -54,6 +54,8 @@ struct cc_http {
     /* From consensus (RAFT_STATUS-like fields of HEALTH answers). */
     uint64_t leader, term;
     double leader_since;
+    uint64_t send_appends, recv_appends;
+    char *followers_json; /* the leader's per-follower stats, NULL otherwise */
     /* Writes and quorum reads waiting for their entry to be applied. */
     struct cc_pending_write *writes[CC_HTTP_WRITE_BUCKETS];
     uint32_t n_writes;

@@ -283,6 +283,11 @@ static void on_health_resp(struct cc_http *h, const struct cc_msg_health_resp *r
         h->leader_since = (double)cc_http_now_ns() / 1e9;
     }
     h->term = r->raft_term;
+    h->send_appends = r->send_appends;
+    h->recv_appends = r->recv_appends;
+    free(h->followers_json);
+    h->followers_json =
+        r->followers.n ? strndup((const char *)r->followers.p, r->followers.n) : NULL;
     for (struct pending_health *p = h->health; p; p = p->next)
         if (p->id == r->req_id) {
             /* Healthy: a leader, and this member's view follows the log. */
@@ -433,6 +438,7 @@ static void on_exit_hook(struct cc_worker *w)
     evhttp_free(h->http);
     cc_view_free(&h->view);
     cc_cluster_def_free(&h->cluster);
+    free(h->followers_json);
 }
 
 static uint32_t inflight(struct cc_worker *w)

@@ -9,6 +9,7 @@
 static const char key_hard[] = "hard_state";
 static const char key_applied[] = "applied";
 static const char key_first[] = "log_first";
+static const char key_members[] = "members";
 
 static int meta_put(struct cc_db *db, DB_TXN *txn, const char *key, const uint64_t *v, int n)
 {
@@ -228,4 +229,48 @@ int cc_raftlog_compact(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, u
         b->prev_term = prev_term;
     }
     return r;
+}
+
+int cc_raftlog_reset(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uint64_t index,
+                     uint64_t term)
+{
+    for (uint64_t i = b->first_index; i <= b->last_index; i++) {
+        uint8_t k[8];
+        cc_be64_put(k, i);
+        int r = cc_db_del(db->log, txn, k, 8);
+        if (r != 0 && r != DB_NOTFOUND)
+            return r;
+    }
+    uint64_t f[2] = {index + 1, term};
+    int r = meta_put(db, txn, key_first, f, 2);
+    if (r == 0)
+        *b = (struct cc_log_bounds){
+            .first_index = index + 1, .prev_term = term, .last_index = index, .last_term = term};
+    return r;
+}
+
+int cc_raftlog_save_members(struct cc_db *db, DB_TXN *txn, const uint64_t *ids, unsigned n)
+{
+    return meta_put(db, txn, key_members, ids, (int)n);
+}
+
+int cc_raftlog_load_members(struct cc_db *db, uint64_t *ids, unsigned max, unsigned *n)
+{
+    uint8_t raw[8 * 64];
+    size_t len = 0;
+    *n = 0;
+    int r = cc_db_get(db->meta, NULL, key_members, strlen(key_members), raw, sizeof(raw), &len);
+    if (r == DB_NOTFOUND)
+        return 0;
+    if (r != 0)
+        return r;
+    if (len % 8 != 0 || len / 8 > max)
+        return EINVAL;
+    for (size_t i = 0; i < len / 8; i++) {
+        struct cc_rd rd;
+        cc_rd_init(&rd, raw + 8 * i, 8);
+        ids[i] = cc_get_u64(&rd);
+    }
+    *n = (unsigned)(len / 8);
+    return 0;
 }

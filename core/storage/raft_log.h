@@ -45,6 +45,16 @@ int cc_raftlog_append(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b,
  * BDB error. */
 int cc_raftlog_read(struct cc_db *db, DB_TXN *txn, uint64_t index, struct cc_buf *out);
 
+/* Replaces the whole log by a snapshot point: no entries, the next one is
+ * index + 1 and follows an entry of term `term`. */
+int cc_raftlog_reset(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uint64_t index,
+                     uint64_t term);
+
+/* The voters in effect at the applied index (ids ascending); *n 0 when
+ * none was ever saved (the identity's initial members then). */
+int cc_raftlog_save_members(struct cc_db *db, DB_TXN *txn, const uint64_t *ids, unsigned n);
+int cc_raftlog_load_members(struct cc_db *db, uint64_t *ids, unsigned max, unsigned *n);
+
 /* Removes entries before `upto` (exclusive), keeping the bounds right. */
 int cc_raftlog_compact(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uint64_t upto);
 

@@ -268,3 +268,85 @@ uint64_t cc_tree_store_index(const struct cc_tree_store *t)
 {
     return t->store ? cc_v2_store_index(t->store) : 0;
 }
+
+struct install_ctx {
+    struct cc_tree_store *t;
+    DB_TXN *txn;
+};
+
+static int install_node(void *ctx, const struct cc_v2_node_rec *rec)
+{
+    struct install_ctx *ic = ctx;
+    struct cc_buf b;
+    cc_buf_init(&b);
+    encode_rec(&b, rec);
+    int r = b.failed
+                ? ENOMEM
+                : cc_db_put(ic->t->db->nodes, ic->txn, rec->path, strlen(rec->path), b.data, b.len);
+    cc_buf_free(&b);
+    if (r == 0 && rec->expiration_ns != 0) {
+        uint8_t k[4096 + 8];
+        r = cc_db_put(ic->t->db->ttl, ic->txn, k,
+                      ttl_key(k, sizeof(k), rec->expiration_ns, rec->path), "", 0);
+    }
+    return r;
+}
+
+static int install_event(void *ctx, const struct cc_v2_event *ev)
+{
+    struct install_ctx *ic = ctx;
+    struct cc_buf b;
+    cc_buf_init(&b);
+    cc_v2_event_encode(&b, ev);
+    uint8_t k[8];
+    cc_be64_put(k, ev->etcd_index);
+    int r = b.failed ? ENOMEM : cc_db_put(ic->t->db->history, ic->txn, k, 8, b.data, b.len);
+    cc_buf_free(&b);
+    return r;
+}
+
+int cc_tree_store_install(struct cc_tree_store *t, DB_TXN *txn, const void *snap, size_t len)
+{
+    struct cc_v2_store *ns = NULL;
+    if (cc_v2_store_snapshot_load(snap, len, &ns) != 0)
+        return -1;
+    u_int32_t count;
+    int r = t->db->nodes->truncate(t->db->nodes, txn, &count, 0);
+    if (r == 0)
+        r = t->db->ttl->truncate(t->db->ttl, txn, &count, 0);
+    if (r == 0)
+        r = t->db->history->truncate(t->db->history, txn, &count, 0);
+    struct install_ctx ic = {t, txn};
+    if (r == 0)
+        r = cc_v2_store_walk(ns, install_node, install_event, &ic);
+    if (r == 0) {
+        uint8_t v[8];
+        cc_be64_put(v, cc_v2_store_index(ns));
+        r = cc_db_put(t->db->meta, txn, key_etcd_index, strlen(key_etcd_index), v, 8);
+    }
+    if (r != 0) {
+        cc_v2_store_free(ns);
+        return r;
+    }
+    cc_v2_store_free(t->store);
+    t->store = ns;
+    struct cc_v2_store_hooks hooks = {.ctx = t, .on_change = on_change, .on_event = on_event};
+    cc_v2_store_set_hooks(t->store, &hooks);
+    return 0;
+}
+
+int cc_tree_store_hash(struct cc_tree_store *t, uint64_t *hash)
+{
+    /* The snapshot ends with an FNV-1a 64 of everything before it, and equal
+     * stores give equal snapshot bytes. */
+    struct cc_buf b;
+    cc_buf_init(&b);
+    int r = cc_tree_store_snapshot(t, &b);
+    if (r == 0 && b.len >= 8) {
+        struct cc_rd rd;
+        cc_rd_init(&rd, b.data + b.len - 8, 8);
+        *hash = cc_get_u64(&rd);
+    }
+    cc_buf_free(&b);
+    return r == 0 ? 0 : -1;
+}

@@ -37,4 +37,13 @@ int cc_tree_store_apply(struct cc_tree_store *t, DB_TXN *txn, const struct cc_en
 int cc_tree_store_snapshot(struct cc_tree_store *t, struct cc_buf *out);
 uint64_t cc_tree_store_index(const struct cc_tree_store *t);
 
+/* Replaces the whole tree (memory and tables) by a snapshot's, in txn.
+ * 0, -1 (the bytes do not load) or a BDB error; on error the in-memory tree
+ * is unchanged. */
+int cc_tree_store_install(struct cc_tree_store *t, DB_TXN *txn, const void *snap, size_t len);
+
+/* A hash of the store (tree, index, history) that equal stores share: for
+ * comparing members (admin `hash`). 0 or -1 (out of memory). */
+int cc_tree_store_hash(struct cc_tree_store *t, uint64_t *hash);
+
 #endif

@@ -184,6 +184,14 @@ int cc_v2_store_snapshot_save(struct cc_v2_store *s, struct cc_buf *out);
  * corrupt or truncated snapshot, ENOMEM. Never reads past p[0..n). */
 int cc_v2_store_snapshot_load(const void *p, size_t n, struct cc_v2_store **out);
 
+/* Calls fn for every node, the root first, parents before children,
+ * children in name order (what cc_v2_store_load takes back), then ev for
+ * every history event in index order. Stops at the first nonzero return
+ * and returns it. For writing a whole store out (a snapshot installed on a
+ * follower). */
+int cc_v2_store_walk(struct cc_v2_store *s, int (*fn)(void *ctx, const struct cc_v2_node_rec *rec),
+                     int (*ev)(void *ctx, const struct cc_v2_event *e), void *ctx);
+
 /* The next persisted node for cc_v2_store_load: 1 with *rec filled (valid
  * until the next call), 0 at the end, -1 on error. */
 typedef int (*cc_v2_rec_next_fn)(void *ctx, struct cc_v2_node_rec *rec);

@@ -94,6 +94,34 @@ int cc_v2_store_snapshot_save(struct cc_v2_store *s, struct cc_buf *out)
     return 0;
 }
 
+int cc_v2_store_walk(struct cc_v2_store *s, int (*fn)(void *ctx, const struct cc_v2_node_rec *rec),
+                     int (*ev)(void *ctx, const struct cc_v2_event *e), void *ctx)
+{
+    struct cc_v2_snode *n = s->root;
+    struct cc_v2_node_rec rec;
+    int r;
+    /* the same iterative pre-order walk as the snapshot */
+    for (;;) {
+        cc_v2_snode_rec(n, &rec);
+        if ((r = fn(ctx, &rec)) != 0)
+            return r;
+        if (n->n_kids > 0) {
+            n->walk_i = 1;
+            n = n->kids[0];
+            continue;
+        }
+        while (n != s->root && n->parent->walk_i == n->parent->n_kids)
+            n = n->parent;
+        if (n == s->root)
+            break;
+        n = n->parent->kids[n->parent->walk_i++];
+    }
+    for (size_t i = 0; i < s->hist.size; i++)
+        if ((r = ev(ctx, cc_v2_history_at(&s->hist, i))) != 0)
+            return r;
+    return 0;
+}
+
 static bool valid_name(const uint8_t *p, uint32_t n)
 {
     if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))

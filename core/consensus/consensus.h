@@ -1,0 +1,100 @@
+/* The consensus worker's state, shared by its two halves:
+ *   consensus_worker.c  the worker: links, timers, client proposals,
+ *                       forwarding to the leader, health and status;
+ *   consensus_driver.c  drives the raft core (core/raft): steps events and
+ *                       carries out each update - persisting through the
+ *                       storage worker, sending through the peer worker,
+ *                       applying, snapshots in both directions.
+ *
+ * Raft entry payloads: a NORMAL entry's data is [u64 origin][u64 req_id]
+ * followed by the encoded v2 request (origin is the member whose http worker
+ * waits for the result, req_id its request; both 0 for internal writes).
+ * The storage worker keeps them apart in its `entry` records. NOOP entries
+ * are empty and CONF entries hold cc_raft_conf_encode() bytes. */
+#ifndef CC_CORE_CONSENSUS_CONSENSUS_H
+#define CC_CORE_CONSENSUS_CONSENSUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/cluster_ids.h"
+#include "core/consensus/follower_stats.h"
+#include "core/raft/raft.h"
+#include "core/worker.h"
+#include "proto/msg.h"
+
+#define CC_ENTRY_HEADER 16 /* origin + req_id in a NORMAL entry's data */
+
+/* An update whose persisting is under way: what to do once storage says
+ * APPENDs up to seq are durable. */
+struct cc_pending_persist {
+    uint64_t seq;
+    cc_raft_index index; /* persist_index to echo, 0: none */
+    cc_raft_term term;
+    struct cc_buf frames; /* send_after_persist, encoded RAFT frames */
+    uint32_t n_frames;
+};
+
+struct consensus {
+    struct cc_worker *w;
+    struct cc_cluster_def id;
+    struct cc_raft_config rcfg;
+    struct cc_raft *raft; /* NULL until storage told the durable state */
+
+    /* persisting */
+    uint64_t seq; /* last APPEND/INSTALL sequence number sent */
+    struct cc_pending_persist *pend;
+    size_t n_pend, cap_pend;
+    cc_raft_index apply_sent; /* highest apply_to told to storage */
+    cc_raft_index applied;    /* storage's applied index, as last reported */
+
+    /* proposals collected during one loop turn, stepped as one batch */
+    struct cc_buf batch; /* packed entry payloads, each u32 length + bytes */
+    uint32_t n_batch;
+    struct event *batch_ev;
+    /* proposals from our http worker while no leader is known */
+    struct cc_buf waiting; /* u64 req_id, u32 len, bytes */
+    uint32_t n_waiting;
+    double waiting_since;
+
+    /* leader: snapshots to send, one at a time through storage */
+    cc_raft_id snap_queue[CC_RAFT_MAX_MEMBERS];
+    unsigned n_snap_queue;
+    cc_raft_id snap_to;     /* transfer in progress (chunks expected from storage) */
+    bool snap_meta_sent;    /* its RAFT SNAPSHOT went out */
+    cc_raft_index snap_idx; /* index of the chunks being forwarded */
+
+    /* follower: a snapshot arriving from the leader */
+    bool rx_active;
+    struct cc_raft_msg rx_msg; /* the RAFT SNAPSHOT, stepped once all bytes are in */
+    uint64_t rx_offset;
+
+    struct event *tick_ev, *sync_ev, *stop_ev;
+    bool published; /* our attributes were proposed since the last leader change */
+    bool transferring;
+    cc_raft_id leader;
+    enum cc_raft_role role;
+    cc_raft_term term;
+
+    /* counters for status and /v2/stats */
+    uint64_t proposals, forwarded, dropped, elections_seen;
+    uint64_t msgs_sent, msgs_received, snapshots_sent, snapshots_received;
+    uint64_t send_appends, recv_appends;
+    struct cc_follower_stats fstats; /* as leader, since it became leader */
+};
+
+/* consensus_driver.c */
+int cc_consensus_start_raft(struct consensus *c, const struct cc_msg_log_state *ls);
+void cc_consensus_stop_raft(struct consensus *c);
+/* Steps one event and carries out the update. Returns the step's error. */
+int cc_consensus_step(struct consensus *c, const struct cc_raft_event *ev);
+void cc_consensus_on_persisted(struct consensus *c, const struct cc_msg_persisted *p);
+void cc_consensus_on_entries(struct consensus *c, const struct cc_msg_entries *e);
+void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *m);
+void cc_consensus_on_peer_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk_peer *ch);
+void cc_consensus_on_storage_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk *ch);
+
+/* consensus_worker.c: called by the driver when the leader or role changed. */
+void cc_consensus_leader_changed(struct consensus *c);
+
+#endif
