@@ -472,8 +472,11 @@ int cc_http_worker_main(struct cc_worker *w)
     }
     h.started_wall = (double)cc_http_now_ns() / 1e9;
     h.write_timeout_ms = 5000 + 2 * w->cfg.election_timeout_ms;
-    /* Request ids stay unique across restarts of this worker. */
-    h.next_req_id = w->gen << 40;
+    /* Request ids stay unique across restarts of this worker and of the
+     * whole node (an entry proposed before a restart may be applied after
+     * it): start from the wall clock in nanoseconds, which a process never
+     * outruns with one id per request. */
+    h.next_req_id = (uint64_t)cc_http_now_ns();
     h.waiting_tail = &h.waiting_head;
     cc_view_init(&h.view, h.cluster.self_id, cc_keys_on_result, cc_keys_on_synced, &h);
     w->on_link_msg = on_link_msg;
