@@ -87,10 +87,11 @@ static uint32_t encode_msgs(struct consensus *c, struct cc_buf *b, const struct 
             queue_snapshot(c, m[i].to);
             continue;
         }
-        if (m[i].type == CC_RAFT_MSG_APPEND || m[i].type == CC_RAFT_MSG_HEARTBEAT) {
+        /* Latency from heartbeats only: one outstanding per follower, so
+         * an answer always matches its request (appends are pipelined). */
+        if (m[i].type == CC_RAFT_MSG_HEARTBEAT)
             cc_follower_sent(&c->fstats, m[i].to, cc_now());
-            c->send_appends += m[i].type == CC_RAFT_MSG_APPEND;
-        }
+        c->send_appends += m[i].type == CC_RAFT_MSG_APPEND;
         if (cc_raft_wire_encode(b, &m[i]) == 0)
             k++;
         else
@@ -463,10 +464,10 @@ void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *frame)
         return;
     }
     c->msgs_received++;
-    if (m.type == CC_RAFT_MSG_APPEND_RESP || m.type == CC_RAFT_MSG_HEARTBEAT_RESP)
-        cc_follower_answered(&c->fstats, m.from,
-                             m.type == CC_RAFT_MSG_HEARTBEAT_RESP || !m.append_resp.reject,
-                             cc_now());
+    if (m.type == CC_RAFT_MSG_HEARTBEAT_RESP)
+        cc_follower_latency(&c->fstats, m.from, cc_now());
+    else if (m.type == CC_RAFT_MSG_APPEND_RESP)
+        cc_follower_answered(&c->fstats, m.from, !m.append_resp.reject);
     else if (m.type == CC_RAFT_MSG_APPEND)
         c->recv_appends++;
     if (m.type == CC_RAFT_MSG_SNAPSHOT) {

@@ -25,16 +25,19 @@ void cc_follower_sent(struct cc_follower_stats *s, cc_raft_id id, double now)
         f->sent_at = now;
 }
 
-void cc_follower_answered(struct cc_follower_stats *s, cc_raft_id id, bool ok, double now)
+void cc_follower_answered(struct cc_follower_stats *s, cc_raft_id id, bool ok)
 {
     struct cc_follower_stat *f = find(s, id);
-    if (f == NULL)
-        return;
-    if (ok)
+    if (f != NULL && ok)
         f->success++;
-    else
+    else if (f != NULL)
         f->fail++;
-    if (f->sent_at == 0)
+}
+
+void cc_follower_latency(struct cc_follower_stats *s, cc_raft_id id, double now)
+{
+    struct cc_follower_stat *f = find(s, id);
+    if (f == NULL || f->sent_at == 0)
         return;
     double ms = (now - f->sent_at) * 1000.0;
     f->sent_at = 0;

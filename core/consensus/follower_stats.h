@@ -22,10 +22,12 @@ struct cc_follower_stats {
     unsigned n;
 };
 
-/* A request went to follower id at time now (seconds). */
+/* A heartbeat went to follower id at time now (seconds)... */
 void cc_follower_sent(struct cc_follower_stats *s, cc_raft_id id, double now);
-/* Its answer arrived: ok false for a refused append. */
-void cc_follower_answered(struct cc_follower_stats *s, cc_raft_id id, bool ok, double now);
+/* ...and its answer arrived: one latency sample. */
+void cc_follower_latency(struct cc_follower_stats *s, cc_raft_id id, double now);
+/* An append was accepted (ok) or refused. */
+void cc_follower_answered(struct cc_follower_stats *s, cc_raft_id id, bool ok);
 /* {"<id>":{"latency":{...},"counts":{"fail":N,"success":N}},...} */
 void cc_follower_stats_json(const struct cc_follower_stats *s, struct cc_buf *out);
 
