@@ -52,6 +52,13 @@ struct consensus {
     struct cc_buf batch; /* packed entry payloads, each u32 length + bytes */
     uint32_t n_batch;
     struct event *batch_ev;
+    /* our http worker's proposals handed to a leader (us or another) and
+     * maybe not committed yet: failed at once when that leader goes */
+    struct cc_routed {
+        uint64_t req_id;
+        double at;
+    } * routed;
+    size_t n_routed, cap_routed;
     /* proposals from our http worker while no leader is known */
     struct cc_buf waiting; /* u64 req_id, u32 len, bytes */
     uint32_t n_waiting;
@@ -73,6 +80,7 @@ struct consensus {
     bool published; /* our attributes were proposed since the last leader change */
     bool transferring;
     cc_raft_id leader;
+    double leader_heard_at; /* last message from the leader (cc_now) */
     enum cc_raft_role role;
     cc_raft_term term;
 
@@ -94,7 +102,9 @@ void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *m);
 void cc_consensus_on_peer_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk_peer *ch);
 void cc_consensus_on_storage_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk *ch);
 
-/* consensus_worker.c: called by the driver when the leader or role changed. */
+/* consensus_worker.c: called by the driver when the leader or role changed,
+ * and when a message from the leader arrived. */
 void cc_consensus_leader_changed(struct consensus *c);
+void cc_consensus_leader_heard(struct consensus *c);
 
 #endif

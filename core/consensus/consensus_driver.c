@@ -227,6 +227,8 @@ static void carry_out(struct consensus *c, const struct cc_raft_update *u, bool 
         if (changed && c->role == CC_RAFT_LEADER)
             memset(&c->fstats, 0, sizeof(c->fstats));
         if (changed)
+            c->leader_heard_at = cc_now();
+        if (changed)
             cc_consensus_leader_changed(c);
     }
 }
@@ -470,6 +472,8 @@ void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *frame)
         cc_follower_answered(&c->fstats, m.from, !m.append_resp.reject);
     else if (m.type == CC_RAFT_MSG_APPEND)
         c->recv_appends++;
+    if (m.from == c->leader)
+        cc_consensus_leader_heard(c);
     if (m.type == CC_RAFT_MSG_SNAPSHOT) {
         /* Held until its bytes arrived (cc_consensus_on_peer_chunk). */
         c->rx_msg = m;

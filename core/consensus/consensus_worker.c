@@ -90,21 +90,76 @@ static void wait_for_leader(struct consensus *c, uint64_t req_id, const uint8_t 
     c->n_waiting++;
 }
 
+/* A follower forwards to a leader it heard from within this many heartbeat
+ * intervals; past that the leader may be gone, and a proposal sent to a dead
+ * leader is lost (the client waits for its timeout), so it waits here for
+ * the leader to show up again or for the next one. */
+#define LEADER_SILENT_HEARTBEATS 3
+
+static bool leader_alive(const struct consensus *c)
+{
+    unsigned hb = c->w->cfg.heartbeat_interval_ms ? c->w->cfg.heartbeat_interval_ms : 100;
+    return c->leader != 0 &&
+           cc_now() - c->leader_heard_at < LEADER_SILENT_HEARTBEATS * (double)hb / 1000.0;
+}
+
 /* A write from our http worker: proposed here when we lead, else sent to
  * the leader, else kept until there is one. */
+static void remember_routed(struct consensus *c, uint64_t req_id)
+{
+    if (c->n_routed == c->cap_routed) {
+        size_t cap = c->cap_routed ? c->cap_routed * 2 : 256;
+        struct cc_routed *nv = realloc(c->routed, cap * sizeof(*nv));
+        if (nv == NULL)
+            return; /* that request will just wait for http's timeout */
+        c->routed = nv;
+        c->cap_routed = cap;
+    }
+    c->routed[c->n_routed++] = (struct cc_routed){req_id, cc_now()};
+}
+
 static void route_proposal(struct consensus *c, uint64_t req_id, const uint8_t *data, uint32_t n)
 {
-    if (c->raft != NULL && c->role == CC_RAFT_LEADER)
+    if (c->raft != NULL && c->role == CC_RAFT_LEADER) {
         batch_add(c, c->id.self_id, req_id, data, n);
-    else if (c->raft != NULL && c->leader != 0)
+        remember_routed(c, req_id);
+    } else if (c->raft != NULL && leader_alive(c)) {
         forward(c, req_id, data, n);
-    else
+        remember_routed(c, req_id);
+    } else {
         wait_for_leader(c, req_id, data, n);
+    }
+}
+
+static void fail_proposal(struct cc_link *l, uint64_t req_id, const char *cause);
+
+/* The leader that took these proposals is gone (or we stopped leading):
+ * each may or may not be committed by the next one. etcd answers such
+ * requests with a timeout after its request timeout; they are answered the
+ * same way now, so clients retry without waiting 7 s for nothing. */
+static void fail_routed(struct consensus *c)
+{
+    struct cc_link *l = cc_worker_link(c->w, CC_KIND_HTTP);
+    for (size_t i = 0; l != NULL && i < c->n_routed; i++)
+        fail_proposal(l, c->routed[i].req_id,
+                      "etcdserver: request timed out, possibly due to previous leader failure");
+    c->n_routed = 0;
+}
+
+/* Entries older than http's write timeout were answered long ago. */
+static void prune_routed(struct consensus *c)
+{
+    double cutoff = cc_now() - (5.0 + 2.0 * c->w->cfg.election_timeout_ms / 1000.0);
+    size_t k = 0;
+    while (k < c->n_routed && c->routed[k].at < cutoff)
+        k++;
+    memmove(c->routed, c->routed + k, (c->n_routed - k) * sizeof(*c->routed));
+    c->n_routed -= k;
 }
 
 static void release_waiting(struct consensus *c)
 {
-    if (c->n_waiting == 0 || c->raft == NULL || c->leader == 0)
+    if (c->n_waiting == 0 || c->raft == NULL || (c->role != CC_RAFT_LEADER && !leader_alive(c)))
         return;
     struct cc_buf w = c->waiting;
     uint32_t n = c->n_waiting;
@@ -206,6 +261,12 @@ static void publish_attributes(struct consensus *c)
     c->published = true;
 }
 
+void cc_consensus_leader_heard(struct consensus *c)
+{
+    c->leader_heard_at = cc_now();
+    release_waiting(c);
+}
+
 void cc_consensus_leader_changed(struct consensus *c)
 {
     c->elections_seen++;
@@ -215,6 +276,7 @@ void cc_consensus_leader_changed(struct consensus *c)
     else
         cc_info("%s in term %llu; no leader", cc_raft_role_name(c->role),
                 (unsigned long long)c->term);
+    fail_routed(c);
     if (c->leader == 0)
         return;
     if (!c->published)
@@ -263,6 +325,7 @@ static void on_link_up(struct cc_worker *w, struct cc_link *l)
          * the core again from what is durable. */
         cc_info("storage restarted; restarting the raft core from its durable state");
         cc_consensus_stop_raft(c);
+        fail_routed(c);
     }
     request_log_state(c);
 }
@@ -347,6 +410,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     struct cc_raft_event ev = {.type = CC_RAFT_EVENT_TICK};
     cc_consensus_step(c, &ev);
+    prune_routed(c);
     if (c->n_waiting > 0 && cc_now() - c->waiting_since > WAITING_MAX_S) {
         /* http answered those with a timeout long ago */
         c->dropped += c->n_waiting;
@@ -448,6 +512,7 @@ static void on_exit_hook(struct cc_worker *w)
     struct consensus *c = w->state;
     cc_consensus_stop_raft(c);
     free(c->pend);
+    free(c->routed);
     cc_buf_free(&c->batch);
     cc_buf_free(&c->waiting);
     if (c->stop_ev)
