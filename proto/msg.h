@@ -160,12 +160,16 @@ struct cc_list {
     X(COMPACT, 44, compact)                                                                        \
     X(SNAPSHOT_REQ, 45, snapshot_req)                                                              \
     X(INSTALL, 46, install)                                                                        \
+    X(READ_INDEX, 47, read_index)                                                                  \
+    X(READ_INDEX_RESP, 48, read_index_resp)                                                        \
     /* between members, on raft TCP connections */                                                 \
     X(PEER_HELLO, 64, peer_hello)                                                                  \
     X(PEER_REFUSE, 65, peer_refuse)                                                                \
     X(RAFT, 66, raft)                                                                              \
     X(SNAPSHOT_CHUNK_PEER, 67, snapshot_chunk_peer)                                                \
-    X(PEER_PROPOSE, 68, peer_propose)
+    X(PEER_PROPOSE, 68, peer_propose)                                                              \
+    X(PEER_READ_INDEX, 69, peer_read_index)                                                        \
+    X(PEER_READ_INDEX_RESP, 70, peer_read_index_resp)
 
 /* Worker -> master: the worker is serving. kind numbers the worker kinds as
  * the roles table does; gen is the generation the master gave this start. */
@@ -339,6 +343,16 @@ struct cc_list {
     F(BYTES, data)                                                                                 \
     F(U8, last)
 
+/* http -> consensus: a linearizable (quorum=true) read wants raft's
+ * ReadIndex; the answer says which index the view must have applied before
+ * it reads (code 0), or error 300 (code 300: no leader, leadership lost). */
+#define CC_MSG_FIELDS_read_index(F)      F(U64, req_id)
+#define CC_MSG_FIELDS_read_index_resp(F) F(U64, req_id) F(U64, index) F(U16, code)
+/* A follower's ReadIndex round, asked of the leader; ctx pairs the answer
+ * with the round. ok 0: the leader could not confirm it (not leader). */
+#define CC_MSG_FIELDS_peer_read_index(F) F(U64, from) F(U64, to) F(U64, ctx)
+#define CC_MSG_FIELDS_peer_read_index_resp(F)                                                      \
+    F(U64, from) F(U64, to) F(U64, ctx) F(U64, index) F(U8, ok)
 /* A client write received by a follower, sent to the leader's consensus
  * (raft proposals are the leader's). from and req_id come back inside the
  * committed entry, so the follower's http worker recognises its request. */

@@ -35,6 +35,12 @@ struct cc_pending_persist {
     uint32_t n_frames;
 };
 
+struct cc_remote_read {
+    cc_raft_id from;
+    uint64_t ctx;
+};
+struct cc_read_round;
+
 struct consensus {
     struct cc_worker *w;
     struct cc_cluster_def id;
@@ -76,6 +82,16 @@ struct consensus {
     struct cc_raft_msg rx_msg; /* the RAFT SNAPSHOT, stepped once all bytes are in */
     uint64_t rx_offset;
 
+    /* linearizable reads (consensus_reads.c): collected this turn, then
+     * rounds waiting for the core or the leader */
+    uint64_t *rd_local;
+    size_t n_rd_local;
+    struct cc_remote_read *rd_remote;
+    size_t n_rd_remote;
+    struct cc_read_round *rounds;
+    size_t n_rounds;
+    uint64_t read_ctx;
+
     struct event *tick_ev, *sync_ev, *stop_ev;
     bool published; /* our attributes were proposed since the last leader change */
     bool transferring;
@@ -102,6 +118,19 @@ void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *m);
 void cc_consensus_on_peer_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk_peer *ch);
 void cc_consensus_on_storage_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk *ch);
 
+/* consensus_reads.c */
+void cc_consensus_read_local(struct consensus *c, uint64_t req_id);
+void cc_consensus_read_remote(struct consensus *c, const struct cc_msg_peer_read_index *m);
+void cc_consensus_read_resp(struct consensus *c, const struct cc_msg_peer_read_index_resp *m);
+void cc_consensus_reads_flush(struct consensus *c);
+void cc_consensus_reads_answered(struct consensus *c, const struct cc_raft_read *reads, size_t n);
+/* Answers rounds started before older_than (every round when <= 0) with
+ * error 300. */
+void cc_consensus_reads_fail(struct consensus *c, double older_than);
+void cc_consensus_reads_free(struct consensus *c);
+
+/* consensus_worker.c: whether a follower heard from its leader lately. */
+bool cc_consensus_leader_alive(const struct consensus *c);
 /* consensus_worker.c: called by the driver when the leader or role changed,
  * and when a message from the leader arrived. */
 void cc_consensus_leader_changed(struct consensus *c);

@@ -218,6 +218,8 @@ static void carry_out(struct consensus *c, const struct cc_raft_update *u, bool 
         if (l)
             cc_link_send(l, &m);
     }
+    if (u->n_reads > 0)
+        cc_consensus_reads_answered(c, u->reads, u->n_reads);
     *want_snapshot = u->want_snapshot;
     if (u->role != c->role || u->leader != c->leader || u->term != c->term) {
         bool changed = u->role != c->role || u->leader != c->leader;

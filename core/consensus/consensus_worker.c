@@ -96,7 +96,7 @@ static void wait_for_leader(struct consensus *c, uint64_t req_id, const uint8_t 
  * the leader to show up again or for the next one. */
 #define LEADER_SILENT_HEARTBEATS 3
 
-static bool leader_alive(const struct consensus *c)
+bool cc_consensus_leader_alive(const struct consensus *c)
 {
     unsigned hb = c->w->cfg.heartbeat_interval_ms ? c->w->cfg.heartbeat_interval_ms : 100;
     return c->leader != 0 &&
@@ -123,7 +123,7 @@ static void route_proposal(struct consensus *c, uint64_t req_id, const uint8_t *
     if (c->raft != NULL && c->role == CC_RAFT_LEADER) {
         batch_add(c, c->id.self_id, req_id, data, n);
         remember_routed(c, req_id);
-    } else if (c->raft != NULL && leader_alive(c)) {
+    } else if (c->raft != NULL && cc_consensus_leader_alive(c)) {
         forward(c, req_id, data, n);
         remember_routed(c, req_id);
     } else {
@@ -159,7 +159,8 @@ static void prune_routed(struct consensus *c)
 
 static void release_waiting(struct consensus *c)
 {
-    if (c->n_waiting == 0 || c->raft == NULL || (c->role != CC_RAFT_LEADER && !leader_alive(c)))
+    if (c->n_waiting == 0 || c->raft == NULL ||
+        (c->role != CC_RAFT_LEADER && !cc_consensus_leader_alive(c)))
         return;
     struct cc_buf w = c->waiting;
     uint32_t n = c->n_waiting;
@@ -182,6 +183,7 @@ static void on_batch(evutil_socket_t fd, short what, void *arg)
 {
     struct consensus *c = arg;
     uint32_t n = c->n_batch;
+    cc_consensus_reads_flush(c);
     if (n == 0)
         return;
     struct cc_raft_proposal *items = calloc(n, sizeof(*items));
@@ -265,6 +267,8 @@ void cc_consensus_leader_heard(struct consensus *c)
 {
     c->leader_heard_at = cc_now();
     release_waiting(c);
+    if (c->n_rd_local > 0)
+        event_active(c->batch_ev, EV_WRITE, 0);
 }
 
 void cc_consensus_leader_changed(struct consensus *c)
@@ -277,6 +281,9 @@ void cc_consensus_leader_changed(struct consensus *c)
         cc_info("%s in term %llu; no leader", cc_raft_role_name(c->role),
                 (unsigned long long)c->term);
     fail_routed(c);
+    cc_consensus_reads_fail(c, 0);
+    if (c->n_rd_local > 0)
+        event_active(c->batch_ev, EV_WRITE, 0);
     if (c->leader == 0)
         return;
     if (!c->published)
@@ -377,6 +384,22 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
             c->dropped++; /* not the leader (any more): the member's client times out */
         break;
     }
+    case CC_MSG_READ_INDEX:
+        if (w->stopping) {
+            struct cc_msg r = {.type = CC_MSG_READ_INDEX_RESP};
+            r.u.read_index_resp.req_id = m->u.read_index.req_id;
+            r.u.read_index_resp.code = 300;
+            cc_link_send(l, &r);
+        } else {
+            cc_consensus_read_local(c, m->u.read_index.req_id);
+        }
+        break;
+    case CC_MSG_PEER_READ_INDEX:
+        cc_consensus_read_remote(c, &m->u.peer_read_index);
+        break;
+    case CC_MSG_PEER_READ_INDEX_RESP:
+        cc_consensus_read_resp(c, &m->u.peer_read_index_resp);
+        break;
     case CC_MSG_PERSISTED:
         cc_consensus_on_persisted(c, &m->u.persisted);
         break;
@@ -411,6 +434,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct cc_raft_event ev = {.type = CC_RAFT_EVENT_TICK};
     cc_consensus_step(c, &ev);
     prune_routed(c);
+    cc_consensus_reads_fail(c, cc_now() - (5.0 + 2.0 * c->w->cfg.election_timeout_ms / 1000.0));
     if (c->n_waiting > 0 && cc_now() - c->waiting_since > WAITING_MAX_S) {
         /* http answered those with a timeout long ago */
         c->dropped += c->n_waiting;
@@ -513,6 +537,7 @@ static void on_exit_hook(struct cc_worker *w)
     cc_consensus_stop_raft(c);
     free(c->pend);
     free(c->routed);
+    cc_consensus_reads_free(c);
     cc_buf_free(&c->batch);
     cc_buf_free(&c->waiting);
     if (c->stop_ev)

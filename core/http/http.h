@@ -61,6 +61,11 @@ struct cc_http {
     uint32_t n_writes;
     uint64_t next_req_id;
     unsigned write_timeout_ms;
+    /* Quorum reads whose read index the view has not applied yet. */
+    struct cc_read_wait {
+        uint64_t req_id, index;
+    } * read_waits;
+    size_t n_read_waits;
     /* Reads that arrived before the view was loaded. */
     struct cc_waiting *waiting_head, **waiting_tail;
     uint32_t n_waiting;
@@ -102,6 +107,10 @@ struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req);
 void cc_keys_handle(struct cc_http *h, struct evhttp_request *req);
 /* The view applied an entry this member proposed. */
 void cc_keys_on_result(void *ctx, uint64_t req_id, uint64_t raft_index, struct cc_v2_result *res);
+/* consensus answered a quorum read's READ_INDEX (code 0 or 300). */
+void cc_keys_on_read_index(struct cc_http *h, uint64_t req_id, uint64_t index, int code);
+/* The view advanced: answer the quorum reads it has caught up with. */
+void cc_keys_serve_reads(struct cc_http *h);
 /* consensus refused a proposal. */
 void cc_keys_on_propose_fail(struct cc_http *h, uint64_t req_id, int code, const char *cause,
                              size_t cause_len);

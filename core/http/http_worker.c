@@ -376,9 +376,17 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
     switch (m->type) {
     case CC_MSG_APPLIED:
         cc_view_on_applied(&h->view, l, &m->u.applied);
+        if (h->n_read_waits > 0)
+            cc_keys_serve_reads(h);
         break;
     case CC_MSG_SNAPSHOT_CHUNK:
         cc_view_on_snapshot_chunk(&h->view, &m->u.snapshot_chunk);
+        if (h->n_read_waits > 0)
+            cc_keys_serve_reads(h);
+        break;
+    case CC_MSG_READ_INDEX_RESP:
+        cc_keys_on_read_index(h, m->u.read_index_resp.req_id, m->u.read_index_resp.index,
+                              m->u.read_index_resp.code);
         break;
     case CC_MSG_HEALTH_RESP:
         on_health_resp(h, &m->u.health_resp);
@@ -439,6 +447,7 @@ static void on_exit_hook(struct cc_worker *w)
     cc_view_free(&h->view);
     cc_cluster_def_free(&h->cluster);
     free(h->followers_json);
+    free(h->read_waits);
 }
 
 static uint32_t inflight(struct cc_worker *w)

@@ -3,10 +3,14 @@
  *   parse (core/v2/params.c) -> answer parse errors at once
  *   GET/HEAD        -> the local view, no round trip
  *   GET wait=true   -> a watcher on the view; headers flushed at once
- *   PUT/POST/DELETE and quorum GET -> PROPOSE to consensus; the answer is
- *                      written when the view applies the entry (storage has
- *                      made it durable by then), or error 300 after the
- *                      write timeout (5 s + 2 x election timeout, as etcd) */
+ *   PUT/POST/DELETE -> PROPOSE to consensus; the answer is written when the
+ *                      view applies the entry (storage has made it durable
+ *                      by then), or error 300 after the write timeout
+ *                      (5 s + 2 x election timeout, as etcd)
+ *   quorum GET      -> READ_INDEX to consensus (raft's ReadIndex, no log
+ *                      write; etcd 2 wrote every one to the log): once the
+ *                      view applied the index it answers, the read is served
+ *                      from the view */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -36,6 +40,9 @@ struct cc_pending_write {
     struct event *timer;
     struct cc_http *h;
     bool no_value;
+    /* a quorum read: what to read once the view reached the read index */
+    char *read_path;
+    bool recursive, sorted;
 };
 
 struct cc_waiting {
@@ -147,9 +154,18 @@ static struct cc_pending_write *take_write(struct cc_http *h, uint64_t id)
     return NULL;
 }
 
+static struct cc_pending_write *find_write(struct cc_http *h, uint64_t id)
+{
+    for (struct cc_pending_write *p = *bucket(h, id); p; p = p->next)
+        if (p->req_id == id)
+            return p;
+    return NULL;
+}
+
 static void free_write(struct cc_pending_write *p)
 {
     event_free(p->timer);
+    free(p->read_path);
     free(p);
 }
 
@@ -163,43 +179,131 @@ static void on_write_timeout(evutil_socket_t fd, short what, void *arg)
     free_write(p);
 }
 
-static void propose(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_request *rq)
+/* Registers req as waiting for req_id's answer, with the write timeout. */
+static struct cc_pending_write *track(struct cc_http *h, struct evhttp_request *req, bool no_value)
 {
-    struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
-    struct cc_buf data;
-    cc_buf_init(&data);
-    if (cc_v2_request_encode(&data, rq) != 0 || data.failed) {
-        cc_buf_free(&data);
-        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
-        return;
-    }
     struct cc_pending_write *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        cc_buf_free(&data);
-        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
-        return;
-    }
+    if (p == NULL)
+        return NULL;
     p->req_id = ++h->next_req_id;
     p->req = req;
     p->h = h;
-    p->no_value = rq->no_value_on_success;
-    struct cc_msg m = {.type = CC_MSG_PROPOSE};
-    m.u.propose.req_id = p->req_id;
-    m.u.propose.data = (struct cc_bytes){data.data, (uint32_t)data.len};
-    int sent = l ? cc_link_send(l, &m) : -1;
-    cc_buf_free(&data);
-    if (sent != 0) {
-        free(p);
-        reply_raft_error(h, req, "etcdserver: server stopped");
-        return;
-    }
+    p->no_value = no_value;
     p->timer = evtimer_new(h->w->base, on_write_timeout, p);
+    if (p->timer == NULL) {
+        free(p);
+        return NULL;
+    }
     struct timeval tv = {h->write_timeout_ms / 1000, (h->write_timeout_ms % 1000) * 1000};
     evtimer_add(p->timer, &tv);
     struct cc_pending_write **b = bucket(h, p->req_id);
     p->next = *b;
     *b = p;
     h->n_writes++;
+    return p;
+}
+
+static void propose(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_request *rq)
+{
+    struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
+    struct cc_buf data;
+    cc_buf_init(&data);
+    struct cc_pending_write *p = NULL;
+    if (cc_v2_request_encode(&data, rq) != 0 || data.failed ||
+        (p = track(h, req, rq->no_value_on_success)) == NULL) {
+        cc_buf_free(&data);
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    struct cc_msg m = {.type = CC_MSG_PROPOSE};
+    m.u.propose.req_id = p->req_id;
+    m.u.propose.data = (struct cc_bytes){data.data, (uint32_t)data.len};
+    int sent = l ? cc_link_send(l, &m) : -1;
+    cc_buf_free(&data);
+    if (sent != 0 && take_write(h, p->req_id) == p) {
+        free_write(p);
+        reply_raft_error(h, req, "etcdserver: server stopped");
+    }
+}
+
+static void serve_get(struct cc_http *h, struct evhttp_request *req,
+                      const struct cc_v2_request *rq);
+
+static void read_quorum(struct cc_http *h, struct evhttp_request *req,
+                        const struct cc_v2_request *rq)
+{
+    struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
+    struct cc_pending_write *p = track(h, req, false);
+    if (p == NULL || (p->read_path = strdup(rq->path)) == NULL) {
+        if (p != NULL && take_write(h, p->req_id) == p)
+            free_write(p);
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
+    p->recursive = rq->recursive;
+    p->sorted = rq->sorted;
+    struct cc_msg m = {.type = CC_MSG_READ_INDEX};
+    m.u.read_index.req_id = p->req_id;
+    if ((l ? cc_link_send(l, &m) : -1) != 0 && take_write(h, p->req_id) == p) {
+        free_write(p);
+        reply_raft_error(h, req, "etcdserver: server stopped");
+    }
+}
+
+static void serve_read(struct cc_http *h, struct cc_pending_write *p)
+{
+    struct cc_v2_request rq = {.method = CC_V2_GET,
+                               .path = p->read_path,
+                               .recursive = p->recursive,
+                               .sorted = p->sorted,
+                               .prev_exist = -1};
+    serve_get(h, p->req, &rq);
+    free_write(p);
+}
+
+void cc_keys_on_read_index(struct cc_http *h, uint64_t req_id, uint64_t index, int code)
+{
+    struct cc_pending_write *p = find_write(h, req_id);
+    if (p == NULL)
+        return; /* timed out already */
+    if (code != 0) {
+        take_write(h, req_id);
+        reply_raft_error(h, p->req, "etcdserver: request timed out");
+        free_write(p);
+        return;
+    }
+    if (h->view.store != NULL && h->view.raft_index >= index) {
+        take_write(h, req_id);
+        serve_read(h, p);
+        return;
+    }
+    struct cc_read_wait *nv = realloc(h->read_waits, (h->n_read_waits + 1) * sizeof(*nv));
+    if (nv == NULL) {
+        take_write(h, req_id);
+        reply_raft_error(h, p->req, "etcdserver: out of memory");
+        free_write(p);
+        return;
+    }
+    h->read_waits = nv;
+    h->read_waits[h->n_read_waits++] = (struct cc_read_wait){req_id, index};
+}
+
+void cc_keys_serve_reads(struct cc_http *h)
+{
+    if (h->view.store == NULL)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < h->n_read_waits; i++) {
+        struct cc_read_wait rw = h->read_waits[i];
+        if (rw.index > h->view.raft_index) {
+            h->read_waits[k++] = rw;
+            continue;
+        }
+        struct cc_pending_write *p = take_write(h, rw.req_id);
+        if (p != NULL)
+            serve_read(h, p);
+    }
+    h->n_read_waits = k;
 }
 
 void cc_keys_on_result(void *ctx, uint64_t req_id, uint64_t raft_index, struct cc_v2_result *res)
@@ -543,7 +647,10 @@ void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
     case CC_V2_HEAD:
         serve_get(h, req, &rq);
         break;
-    default: /* PUT POST DELETE QGET: through consensus */
+    case CC_V2_QGET:
+        read_quorum(h, req, &rq);
+        break;
+    default: /* PUT POST DELETE: through consensus */
         propose(h, req, &rq);
         break;
     }
