@@ -72,6 +72,39 @@ static void gen_key_seconds(yajl_gen g, const char *k, double s)
     yajl_gen_number(g, num, (size_t)n);
 }
 
+/* Re-emits a parsed JSON value (a worker's detail: peers, raft progress),
+ * nested objects and arrays included, to a bounded depth. */
+static void gen_value(yajl_gen g, yajl_val v, int depth)
+{
+    if (depth > 8) {
+        yajl_gen_null(g);
+    } else if (YAJL_IS_OBJECT(v)) {
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            gen_str(g, v->u.object.keys[i]);
+            gen_value(g, v->u.object.values[i], depth + 1);
+        }
+        yajl_gen_map_close(g);
+    } else if (YAJL_IS_ARRAY(v)) {
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++)
+            gen_value(g, v->u.array.values[i], depth + 1);
+        yajl_gen_array_close(g);
+    } else if (YAJL_IS_INTEGER(v)) {
+        yajl_gen_integer(g, YAJL_GET_INTEGER(v));
+    } else if (YAJL_IS_NUMBER(v)) {
+        yajl_gen_double(g, YAJL_GET_DOUBLE(v));
+    } else if (YAJL_IS_STRING(v)) {
+        gen_str(g, YAJL_GET_STRING(v));
+    } else if (YAJL_IS_TRUE(v)) {
+        yajl_gen_bool(g, 1);
+    } else if (YAJL_IS_FALSE(v)) {
+        yajl_gen_bool(g, 0);
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
 static void gen_error(yajl_gen g, const char *msg)
 {
     yajl_gen_map_open(g);
@@ -126,28 +159,10 @@ static void gen_worker(yajl_gen g, const struct cc_proc *p, double now)
      * validity check, so a broken worker cannot break the answer. */
     gen_str(g, "detail");
     yajl_val d = p->detail[0] ? yajl_tree_parse(p->detail, NULL, 0) : NULL;
-    if (d && YAJL_IS_OBJECT(d)) {
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < d->u.object.len; i++) {
-            yajl_val v = d->u.object.values[i];
-            gen_str(g, d->u.object.keys[i]);
-            if (YAJL_IS_INTEGER(v))
-                yajl_gen_integer(g, YAJL_GET_INTEGER(v));
-            else if (YAJL_IS_NUMBER(v))
-                yajl_gen_double(g, YAJL_GET_DOUBLE(v));
-            else if (YAJL_IS_STRING(v))
-                gen_str(g, YAJL_GET_STRING(v));
-            else if (YAJL_IS_TRUE(v))
-                yajl_gen_bool(g, 1);
-            else if (YAJL_IS_FALSE(v))
-                yajl_gen_bool(g, 0);
-            else
-                yajl_gen_null(g);
-        }
-        yajl_gen_map_close(g);
-    } else {
+    if (d && YAJL_IS_OBJECT(d))
+        gen_value(g, d, 0);
+    else
         yajl_gen_null(g);
-    }
     if (d)
         yajl_tree_free(d);
     yajl_gen_map_close(g);

@@ -60,7 +60,7 @@ struct cc_proc {
     uint32_t queue_depth, inflight;
     struct cc_proc_link links[CC_PROC_MAX_LINKS];
     size_t n_links;
-    char detail[1024];
+    char detail[8192];
 };
 
 const char *cc_proc_state_name(enum cc_proc_state s);

@@ -78,7 +78,7 @@ static void send_status(struct cc_worker *w)
         cc_msg_status_link_put(&links, &item);
         depth += item.sendq;
     }
-    char detail[1024] = "";
+    char detail[8192] = "";
     if (w->detail_json)
         w->detail_json(w, detail, sizeof(detail));
     s->gen = w->gen;

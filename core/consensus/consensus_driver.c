@@ -274,8 +274,10 @@ void cc_consensus_on_persisted(struct consensus *c, const struct cc_msg_persiste
         return; /* stopped meanwhile; the queue is gone */
     for (size_t i = 0; i < k; i++)
         cc_buf_free(&c->pend[i].frames);
-    memmove(c->pend, c->pend + k, (c->n_pend - k) * sizeof(*c->pend));
-    c->n_pend -= k;
+    if (k > 0) {
+        memmove(c->pend, c->pend + k, (c->n_pend - k) * sizeof(*c->pend));
+        c->n_pend -= k;
+    }
     if (p->applied > c->applied) {
         c->applied = p->applied;
         struct cc_raft_event ev = {.type = CC_RAFT_EVENT_APPLIED};

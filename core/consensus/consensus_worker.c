@@ -153,6 +153,8 @@ static void prune_routed(struct consensus *c)
     size_t k = 0;
     while (k < c->n_routed && c->routed[k].at < cutoff)
         k++;
+    if (k == 0)
+        return; /* also: routed may still be NULL */
     memmove(c->routed, c->routed + k, (c->n_routed - k) * sizeof(*c->routed));
     c->n_routed -= k;
 }
