@@ -180,9 +180,12 @@ static void cmd_status(struct cc_master *m, yajl_val req, yajl_gen g)
     gen_key_str(g, "version", CC_VERSION);
     gen_key_str(g, "data_dir", m->cfg->data_dir);
     gen_key_str(g, "run_dir", m->run_dir);
-    /* Known once the store has bootstrapped the cluster. */
-    gen_key_str(g, "member_id", NULL);
-    gen_key_str(g, "cluster_id", NULL);
+    /* From the identity fixed in the data dir (core/identity.h). */
+    char mid[17], cid[17];
+    snprintf(mid, sizeof(mid), "%llx", (unsigned long long)m->member_id);
+    snprintf(cid, sizeof(cid), "%llx", (unsigned long long)m->cluster_id);
+    gen_key_str(g, "member_id", m->member_id ? mid : NULL);
+    gen_key_str(g, "cluster_id", m->cluster_id ? cid : NULL);
     gen_str(g, "workers");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < m->n_procs; i++)

@@ -525,6 +525,8 @@ static int setup(struct cc_master *m, char *err, size_t errlen)
             return -1;
         cc_info("%s member %" PRIx64 " (%s) of cluster %" PRIx64 ", %zu member(s)",
                 created ? "new" : "existing", id.self_id, m->cfg->name, id.cluster_id, id.n);
+        m->member_id = id.self_id;
+        m->cluster_id = id.cluster_id;
         cc_cluster_def_free(&id);
     }
     if (cc_run_dir(m->cfg->data_dir, m->run_dir, sizeof(m->run_dir), &m->run_dir_fallback) != 0) {

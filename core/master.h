@@ -55,6 +55,7 @@ struct cc_master {
     struct event *sig_evs[8];
     size_t n_sig_evs;
     struct cc_admin *admin;
+    uint64_t member_id, cluster_id; /* from the identity; 0 for a proxy */
 };
 
 /* Runs the node; returns the process exit status. */
