@@ -105,6 +105,16 @@ int cc_db_commit(DB_TXN *txn)
     return txn->commit(txn, 0);
 }
 
+int cc_db_commit_nosync(DB_TXN *txn)
+{
+    return txn->commit(txn, DB_TXN_NOSYNC);
+}
+
+int cc_db_checkpoint(struct cc_db *db, unsigned kbytes)
+{
+    return db->env->txn_checkpoint(db->env, kbytes, 0, 0);
+}
+
 void cc_db_abort(DB_TXN *txn)
 {
     txn->abort(txn);

@@ -35,6 +35,14 @@ DB_TXN *cc_db_begin(struct cc_db *db);
 /* Commits durably. 0, or a BDB error (the transaction is gone either way). */
 int cc_db_commit(DB_TXN *txn);
 void cc_db_abort(DB_TXN *txn);
+/* Commits without waiting for the disk: durable with the next synchronous
+ * commit (the log is sequential), lost in a crash before it. For work that
+ * can be redone from what is durable (applying committed log entries). */
+int cc_db_commit_nosync(DB_TXN *txn);
+/* Checkpoints when at least kbytes of log were written since the last one,
+ * so that DB_LOG_AUTO_REMOVE can delete the log files before it and a
+ * recovery after a crash replays little. 0 or a BDB error. */
+int cc_db_checkpoint(struct cc_db *db, unsigned kbytes);
 
 /* Small helpers over DB->put/get/del; they return BDB codes
  * (0, DB_NOTFOUND, ...). get copies at most cap bytes into buf and sets *len
