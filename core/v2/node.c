@@ -35,6 +35,7 @@ static void free_one(struct cc_v2_snode *n)
     free(n->path);
     free(n->value.p);
     free(n->kids);
+    free(n->pend);
     free(n);
 }
 
@@ -44,11 +45,13 @@ void cc_v2_snode_free_tree(struct cc_v2_snode *top)
 
     if (top == NULL)
         return;
+    cc_v2_snode_settle(n);
     n->walk_i = 0;
     for (;;) {
         if (n->walk_i < n->n_kids) {
             struct cc_v2_snode *c = n->kids[n->walk_i++];
 
+            cc_v2_snode_settle(c);
             c->walk_i = 0;
             n = c;
             continue;
@@ -95,36 +98,98 @@ struct cc_v2_snode *cc_v2_snode_child(const struct cc_v2_snode *d, const char *n
     }
     if (pos)
         *pos = lo;
+    for (size_t i = 0; i < d->n_pend; i++)
+        if (name_cmp(name, len, d->pend[i]) == 0) {
+            if (pos)
+                *pos = SIZE_MAX; /* not in kids */
+            return d->pend[i];
+        }
     return NULL;
 }
 
 int cc_v2_snode_reserve(struct cc_v2_snode *d)
 {
-    struct cc_v2_snode **k;
-    size_t cap;
+    size_t need = d->n_kids + d->n_pend + 1;
 
-    if (d->n_kids < d->cap_kids)
-        return 0;
-    cap = d->cap_kids ? d->cap_kids * 2 : 4;
-    k = realloc(d->kids, cap * sizeof *k);
-    if (k == NULL) {
-        errno = ENOMEM;
-        return -1;
+    if (need > d->cap_kids) {
+        size_t cap = d->cap_kids ? d->cap_kids * 2 : 4;
+        struct cc_v2_snode **k;
+
+        if (cap < need)
+            cap = need;
+        k = realloc(d->kids, cap * sizeof *k);
+        if (k == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        d->kids = k;
+        d->cap_kids = cap;
     }
-    d->kids = k;
-    d->cap_kids = cap;
+    if (d->pend == NULL && d->n_kids > 0) {
+        d->pend = malloc(CC_V2_PEND_MAX * sizeof *d->pend);
+        if (d->pend == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
     return 0;
+}
+
+static int snode_cmp(const struct cc_v2_snode *a, const struct cc_v2_snode *b)
+{
+    return name_cmp(cc_v2_snode_name(a), a->path_len - a->name_off, b);
+}
+
+void cc_v2_snode_settle(struct cc_v2_snode *d)
+{
+    size_t np = d->n_pend, i, j, k;
+
+    if (np == 0)
+        return;
+    /* sort the few pending ones (insertion sort), then merge from the end */
+    for (i = 1; i < np; i++) {
+        struct cc_v2_snode *x = d->pend[i];
+
+        for (j = i; j > 0 && snode_cmp(d->pend[j - 1], x) > 0; j--)
+            d->pend[j] = d->pend[j - 1];
+        d->pend[j] = x;
+    }
+    i = d->n_kids;
+    j = np;
+    k = d->n_kids + np;
+    while (j > 0) {
+        if (i > 0 && snode_cmp(d->kids[i - 1], d->pend[j - 1]) > 0)
+            d->kids[--k] = d->kids[--i];
+        else
+            d->kids[--k] = d->pend[--j];
+    }
+    d->n_kids += np;
+    d->n_pend = 0;
 }
 
 void cc_v2_snode_insert(struct cc_v2_snode *d, struct cc_v2_snode *c)
 {
+    c->parent = d;
+    /* In order (or the first): append. */
+    if (d->n_kids == 0 || snode_cmp(c, d->kids[d->n_kids - 1]) > 0) {
+        if (d->n_pend == 0) {
+            d->kids[d->n_kids++] = c;
+            return;
+        }
+    }
+    if (d->pend != NULL) {
+        if (d->n_pend == CC_V2_PEND_MAX)
+            cc_v2_snode_settle(d);
+        d->pend[d->n_pend++] = c;
+        return;
+    }
+    /* no pend buffer (reserve saw an empty dir): a sorted insert */
     size_t pos;
 
     cc_v2_snode_child(d, cc_v2_snode_name(c), c->path_len - c->name_off, &pos);
     memmove(&d->kids[pos + 1], &d->kids[pos], (d->n_kids - pos) * sizeof *d->kids);
     d->kids[pos] = c;
     d->n_kids++;
-    c->parent = d;
 }
 
 void cc_v2_snode_detach(struct cc_v2_snode *n)
@@ -135,10 +200,37 @@ void cc_v2_snode_detach(struct cc_v2_snode *n)
     if (d == NULL)
         return;
     if (cc_v2_snode_child(d, cc_v2_snode_name(n), n->path_len - n->name_off, &pos) == n) {
-        memmove(&d->kids[pos], &d->kids[pos + 1], (d->n_kids - pos - 1) * sizeof *d->kids);
-        d->n_kids--;
+        if (pos != SIZE_MAX) {
+            memmove(&d->kids[pos], &d->kids[pos + 1], (d->n_kids - pos - 1) * sizeof *d->kids);
+            d->n_kids--;
+        } else {
+            for (size_t i = 0; i < d->n_pend; i++)
+                if (d->pend[i] == n) {
+                    d->pend[i] = d->pend[--d->n_pend];
+                    break;
+                }
+        }
     }
     n->parent = NULL;
+}
+
+void cc_v2_snode_replace(struct cc_v2_snode *old, struct cc_v2_snode *n)
+{
+    struct cc_v2_snode *d = old->parent;
+    size_t pos;
+
+    n->parent = d;
+    old->parent = NULL;
+    if (d == NULL ||
+        cc_v2_snode_child(d, cc_v2_snode_name(old), old->path_len - old->name_off, &pos) != old)
+        return;
+    if (pos != SIZE_MAX) {
+        d->kids[pos] = n;
+        return;
+    }
+    for (size_t i = 0; i < d->n_pend; i++)
+        if (d->pend[i] == old)
+            d->pend[i] = n;
 }
 
 int cc_v2_snode_set_value(struct cc_v2_snode *n, const char *p, size_t len)
@@ -191,8 +283,9 @@ static int fill_extern(const struct cc_v2_snode *n, struct cc_v2_node *o)
     return 0;
 }
 
-static int open_listing(const struct cc_v2_snode *d, struct cc_v2_node *o)
+static int open_listing(struct cc_v2_snode *d, struct cc_v2_node *o)
 {
+    cc_v2_snode_settle(d);
     if (d->n_kids == 0)
         return 0;
     o->nodes = calloc(d->n_kids, sizeof *o->nodes);
@@ -237,7 +330,7 @@ int cc_v2_snode_extern(struct cc_v2_snode *top, bool list, bool recursive, struc
         if (fill_extern(c, o) < 0)
             goto oom;
         po->n_nodes++;
-        if (recursive && c->dir && c->n_kids > 0) {
+        if (recursive && c->dir && cc_v2_snode_n_children(c) > 0) {
             if (open_listing(c, o) < 0)
                 goto oom;
             c->walk_p = o;

@@ -144,6 +144,7 @@ int cc_v2_store_rebuild_heap(struct cc_v2_store *s)
             cc_v2_ttl_push(&s->heap, n);
         }
         /* pre-order: this node, then its children, then climb */
+        cc_v2_snode_settle(n);
         if (n->n_kids > 0) {
             n->walk_i = 1;
             n = n->kids[0];

@@ -22,8 +22,16 @@ struct cc_v2_snode {
     size_t heap_pos;   /* position in the TTL heap, or CC_V2_NOT_IN_HEAP */
     bool dir;
     struct cc_v2_str value; /* keys only; p NUL-terminated, or NULL */
+    /* Children sorted by name (kids[0..n_kids)), plus up to
+     * CC_V2_PEND_MAX recent ones in arrival order (pend): inserting into a
+     * sorted array costs a memmove of everything after the slot, which made
+     * a directory of 100 000 keys move ~400 KB per write. Out-of-order
+     * inserts wait in pend and are merged 64 at a time. Anything that walks
+     * kids by index calls cc_v2_snode_settle() first. */
     struct cc_v2_snode **kids;
     size_t n_kids, cap_kids;
+    struct cc_v2_snode **pend;
+    size_t n_pend;
     /* Scratch for the iterative tree walks (no recursion, however deep
      * the tree): the next child to visit, and a walk's own pointer. */
     size_t walk_i;
@@ -36,7 +44,19 @@ static inline const char *cc_v2_snode_name(const struct cc_v2_snode *n)
 }
 
 /* node.c */
+#define CC_V2_PEND_MAX 64
+
 struct cc_v2_snode *cc_v2_snode_new(const char *path, size_t path_len, bool dir);
+/* Merges pend into kids: afterwards kids[0..n_kids) are all the children,
+ * in name order. Never allocates (cc_v2_snode_reserve made room). */
+void cc_v2_snode_settle(struct cc_v2_snode *d);
+/* Children, counting those not merged yet. */
+static inline size_t cc_v2_snode_n_children(const struct cc_v2_snode *d)
+{
+    return d->n_kids + d->n_pend;
+}
+/* Puts n where old is among its parent's children (same name). */
+void cc_v2_snode_replace(struct cc_v2_snode *old, struct cc_v2_snode *n);
 /* Frees n and its whole subtree; does not touch the parent or the heap. */
 void cc_v2_snode_free_tree(struct cc_v2_snode *n);
 /* The child called name[0..len), or NULL. *pos gets its index or the index

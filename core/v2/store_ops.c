@@ -177,11 +177,13 @@ static void remove_subtree(struct cc_v2_store *s, struct cc_v2_snode *top,
     struct cc_v2_snode *n = top;
 
     cc_v2_whub_begin(&s->hub);
+    cc_v2_snode_settle(n);
     n->walk_i = 0;
     for (;;) {
         if (n->walk_i < n->n_kids) {
             struct cc_v2_snode *c = n->kids[n->walk_i++];
 
+            cc_v2_snode_settle(c);
             c->walk_i = 0;
             n = c;
             continue;
@@ -307,13 +309,15 @@ static int internal_create(struct cc_v2_store *s, const char *path_in, bool dir,
 
     /* Commit. */
     if (old != NULL) {
+        /* same name, same place: no shifting of the siblings */
         cc_v2_ttl_remove(&s->heap, old);
-        cc_v2_snode_detach(old);
+        cc_v2_snode_replace(old, n);
         cc_v2_snode_free_tree(old);
+    } else {
+        if (chain != NULL)
+            cc_v2_snode_insert(d, chain);
+        cc_v2_snode_insert(tail ? tail : d, n);
     }
-    if (chain != NULL)
-        cc_v2_snode_insert(d, chain);
-    cc_v2_snode_insert(tail ? tail : d, n);
     if (expire != 0) {
         n->expire_ns = expire;
         cc_v2_ttl_push(&s->heap, n);
@@ -537,7 +541,7 @@ int cc_v2_op_delete(struct cc_v2_store *s, const char *path, bool dir, bool recu
         s->stats.delete_fail++;
         return 0;
     }
-    if (n->dir && n->n_kids > 0 && !recursive) {
+    if (n->dir && cc_v2_snode_n_children(n) > 0 && !recursive) {
         error_str(&out->err, CC_V2_E_DIR_NOT_EMPTY, n->path, s->index);
         s->stats.delete_fail++;
         return 0;

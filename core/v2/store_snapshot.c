@@ -67,6 +67,7 @@ int cc_v2_store_snapshot_save(struct cc_v2_store *s, struct cc_buf *out)
     /* pre-order walk, tracking the depth */
     for (;;) {
         put_node(out, n, depth);
+        cc_v2_snode_settle(n);
         if (n->n_kids > 0) {
             n->walk_i = 1;
             n = n->kids[0];
@@ -105,6 +106,7 @@ int cc_v2_store_walk(struct cc_v2_store *s, int (*fn)(void *ctx, const struct cc
         cc_v2_snode_rec(n, &rec);
         if ((r = fn(ctx, &rec)) != 0)
             return r;
+        cc_v2_snode_settle(n);
         if (n->n_kids > 0) {
             n->walk_i = 1;
             n = n->kids[0];
