@@ -516,9 +516,61 @@ static void test_deep_tree(void)
     pthread_attr_destroy(&attr);
 }
 
+/* A directory filled in scrambled order (children wait in a pending buffer
+ * and are merged in batches), with replacements and deletions mixed in,
+ * lists in byte order with the same keys and values as one filled in
+ * order. */
+static void big_dir_fill(struct cc_v2_store *s, bool scrambled)
+{
+    char key[64], val[32];
+
+    for (unsigned i = 0; i < 1000; i++) {
+        unsigned k = scrambled ? (i * 617u + 11u) % 1000u : i; /* 617 is prime to 1000 */
+        snprintf(key, sizeof key, "/1/big/k%u", k);
+        snprintf(val, sizeof val, "v%u", k);
+        ok(s, put(key, val));
+    }
+}
+
+static void test_large_dir_order(void)
+{
+    struct cc_v2_store *a = mk_store(), *b = mk_store();
+    struct cc_v2_result res;
+    char key[64];
+
+    big_dir_fill(a, true);
+    big_dir_fill(b, false);
+    for (unsigned k = 0; k < 1000; k += 7) { /* replace in place */
+        snprintf(key, sizeof key, "/1/big/k%u", k);
+        ok(a, put(key, "again"));
+        ok(b, put(key, "again"));
+    }
+    for (unsigned k = 3; k < 1000; k += 11) {
+        snprintf(key, sizeof key, "/1/big/k%u", k);
+        ok(a, del(key));
+        ok(b, del(key));
+    }
+    struct cc_v2_result rb;
+    CHECK(cc_v2_store_get(a, "/1/big", false, true, T0, &res) == 0);
+    CHECK(cc_v2_store_get(b, "/1/big", false, true, T0, &rb) == 0);
+    CHECK(res.event != NULL && res.event->node.n_nodes == 1000 - 91);
+    CHECK(rb.event != NULL && rb.event->node.n_nodes == res.event->node.n_nodes);
+    for (size_t i = 0; res.event && rb.event && i < res.event->node.n_nodes; i++) {
+        const struct cc_v2_node *x = &res.event->node.nodes[i], *y = &rb.event->node.nodes[i];
+        CHECK(i == 0 || strcmp(res.event->node.nodes[i - 1].key, x->key) < 0);
+        CHECK_STR(x->key, y->key);
+        CHECK(x->value.n == y->value.n && memcmp(x->value.p, y->value.p, x->value.n) == 0);
+    }
+    cc_v2_result_clear(&res);
+    cc_v2_result_clear(&rb);
+    cc_v2_store_free(a);
+    cc_v2_store_free(b);
+}
+
 int main(void)
 {
     RUN(test_set_create_then_replace);
+    RUN(test_large_dir_order);
     RUN(test_doc_examples);
     RUN(test_odd_inputs);
     RUN(test_compare_causes);
