@@ -154,14 +154,26 @@ void cc_v2_snode_settle(struct cc_v2_snode *d)
             d->pend[j] = d->pend[j - 1];
         d->pend[j] = x;
     }
+    /* From the end: each pending child finds its slot by binary search,
+     * and the run of kids after it moves up with one memmove, so a merge
+     * costs O(np log n) comparisons and one pass of moves. */
     i = d->n_kids;
-    j = np;
-    k = d->n_kids + np;
-    while (j > 0) {
-        if (i > 0 && snode_cmp(d->kids[i - 1], d->pend[j - 1]) > 0)
-            d->kids[--k] = d->kids[--i];
-        else
-            d->kids[--k] = d->pend[--j];
+    for (j = np; j > 0; j--) {
+        struct cc_v2_snode *x = d->pend[j - 1];
+        size_t lo = 0, hi = i;
+
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (snode_cmp(d->kids[mid], x) > 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        k = lo + j; /* x's final slot: j-1 pending ones go before it */
+        memmove(&d->kids[k], &d->kids[lo], (i - lo) * sizeof *d->kids);
+        d->kids[k - 1] = x;
+        i = lo;
     }
     d->n_kids += np;
     d->n_pend = 0;
