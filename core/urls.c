@@ -365,3 +365,12 @@ char *cc_url_list_join(const struct cc_url_list *l)
     s[off] = '\0';
     return s;
 }
+
+void cc_url_list_json(char *out, size_t len, const struct cc_url_list *l)
+{
+    size_t off = (size_t)snprintf(out, len, "[");
+    for (size_t i = 0; i < l->n && off < len; i++)
+        off += (size_t)snprintf(out + off, len - off, "%s\"%s\"", i ? "," : "", l->v[i].text);
+    if (off < len)
+        snprintf(out + off, len - off, "]");
+}

@@ -82,4 +82,8 @@ bool cc_url_list_equal_resolved(const struct cc_url_list *a, const struct cc_url
  * of memory). Used for messages and for the "name=url,..." forms. */
 char *cc_url_list_join(const struct cc_url_list *l);
 
+/* The list as a JSON array of strings into out ("[\"http://a:1\",...]"),
+ * cut at len; for the /0/members records. */
+void cc_url_list_json(char *out, size_t len, const struct cc_url_list *l);
+
 #endif

@@ -25,6 +25,25 @@
 
 #define CC_ENTRY_HEADER 16 /* origin + req_id in a NORMAL entry's data */
 
+/* The header of a NORMAL entry's data: origin, then req_id, little-endian. */
+static inline void cc_entry_header_put(uint8_t out[CC_ENTRY_HEADER], uint64_t origin,
+                                       uint64_t req_id)
+{
+    for (int i = 0; i < 8; i++) {
+        out[i] = (uint8_t)(origin >> (8 * i));
+        out[8 + i] = (uint8_t)(req_id >> (8 * i));
+    }
+}
+
+static inline void cc_entry_header_get(const uint8_t *p, uint64_t *origin, uint64_t *req_id)
+{
+    *origin = *req_id = 0;
+    for (int i = 7; i >= 0; i--) {
+        *origin = *origin << 8 | p[i];
+        *req_id = *req_id << 8 | p[8 + i];
+    }
+}
+
 /* An update whose persisting is under way: what to do once storage says
  * APPENDs up to seq are durable. */
 struct cc_pending_persist {

@@ -35,22 +35,13 @@
 /* Entries in one RAFT frame from a peer (the core sends max_msg_entries). */
 #define RX_MAX_ENTRIES 4096
 
-static uint64_t le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* A raft entry as the storage worker's record (see consensus.h). */
 static struct cc_entry to_record(const struct cc_raft_entry *e)
 {
     struct cc_entry r = {.index = e->index, .term = e->term, .type = (uint8_t)e->type};
     const uint8_t *d = e->data;
     if (e->type == CC_RAFT_ENTRY_NORMAL && e->len >= CC_ENTRY_HEADER) {
-        r.origin = le64(d);
-        r.req_id = le64(d + 8);
+        cc_entry_header_get(d, &r.origin, &r.req_id);
         r.data = (struct cc_bytes){d + CC_ENTRY_HEADER, (uint32_t)(e->len - CC_ENTRY_HEADER)};
     } else {
         r.data = (struct cc_bytes){e->len ? d : NULL, (uint32_t)e->len};
@@ -305,10 +296,7 @@ void cc_consensus_on_entries(struct consensus *c, const struct cc_msg_entries *m
             uint8_t *d = malloc(CC_ENTRY_HEADER + (size_t)e.data.n);
             if (d == NULL)
                 break;
-            for (int i = 0; i < 8; i++) {
-                d[i] = (uint8_t)(e.origin >> (8 * i));
-                d[8 + i] = (uint8_t)(e.req_id >> (8 * i));
-            }
+            cc_entry_header_put(d, e.origin, e.req_id);
             if (e.data.n)
                 memcpy(d + CC_ENTRY_HEADER, e.data.p, e.data.n);
             bufs[n] = d;

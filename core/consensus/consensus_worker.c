@@ -45,21 +45,14 @@ static int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void put_le64(struct cc_buf *b, uint64_t v)
-{
-    uint8_t x[8];
-    for (int i = 0; i < 8; i++)
-        x[i] = (uint8_t)(v >> (8 * i));
-    cc_put_raw(b, x, 8);
-}
-
 /* Adds one proposal to this loop turn's batch (stepped in on_batch). */
 static void batch_add(struct consensus *c, uint64_t origin, uint64_t req_id, const uint8_t *data,
                       uint32_t n)
 {
+    uint8_t head[CC_ENTRY_HEADER];
+    cc_entry_header_put(head, origin, req_id);
     cc_put_u32(&c->batch, CC_ENTRY_HEADER + n);
-    put_le64(&c->batch, origin);
-    put_le64(&c->batch, req_id);
+    cc_put_raw(&c->batch, head, sizeof(head));
     cc_put_raw(&c->batch, data, n);
     if (c->n_batch++ == 0)
         event_active(c->batch_ev, EV_WRITE, 0);
@@ -208,11 +201,8 @@ static void on_batch(evutil_socket_t fd, short what, void *arg)
              * the new leader; a follower's will time out there. */
             for (uint32_t i = 0; i < n; i++) {
                 const uint8_t *d = items[i].data;
-                uint64_t origin = 0, req_id = 0;
-                for (int k = 7; k >= 0; k--) {
-                    origin = origin << 8 | d[k];
-                    req_id = req_id << 8 | d[8 + k];
-                }
+                uint64_t origin, req_id;
+                cc_entry_header_get(d, &origin, &req_id);
                 if (origin == c->id.self_id && req_id != 0)
                     route_proposal(c, req_id, d + CC_ENTRY_HEADER,
                                    (uint32_t)(items[i].len - CC_ENTRY_HEADER));
@@ -241,15 +231,6 @@ static void propose_internal(struct consensus *c, const struct cc_v2_request *re
     cc_buf_free(&b);
 }
 
-static void json_url_array(char *out, size_t len, const struct cc_url_list *l)
-{
-    size_t off = (size_t)snprintf(out, len, "[");
-    for (size_t i = 0; i < l->n && off < len; i++)
-        off += (size_t)snprintf(out + off, len - off, "%s\"%s\"", i ? "," : "", l->v[i].text);
-    if (off < len)
-        snprintf(out + off, len - off, "]");
-}
-
 /* etcd's publish: each member records its name and client URLs through
  * raft when it starts. */
 static void publish_attributes(struct consensus *c)
@@ -257,7 +238,7 @@ static void publish_attributes(struct consensus *c)
     const struct cc_config *cfg = &c->w->cfg;
     char path[128], value[4096], urls[3500];
     snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/attributes", c->id.self_id);
-    json_url_array(urls, sizeof(urls), &cfg->advertise_client_urls);
+    cc_url_list_json(urls, sizeof(urls), &cfg->advertise_client_urls);
     snprintf(value, sizeof(value), "{\"name\":\"%s\",\"clientURLs\":%s}", cfg->name, urls);
     struct cc_v2_request r = {
         .method = CC_V2_PUT, .path = path, .value = {value, strlen(value)}, .prev_exist = -1};

@@ -8,15 +8,6 @@
 #include "core/v2/request_codec.h"
 #include "core/version.h"
 
-static void json_url_array(char *out, size_t len, const struct cc_url_list *l)
-{
-    size_t off = (size_t)snprintf(out, len, "[");
-    for (size_t i = 0; i < l->n && off < len; i++)
-        off += (size_t)snprintf(out + off, len - off, "%s\"%s\"", i ? "," : "", l->v[i].text);
-    if (off < len)
-        snprintf(out + off, len - off, "]");
-}
-
 static int put_entry(struct cc_buf *out, uint64_t index, const char *path, const char *value)
 {
     struct cc_v2_request r = {.method = CC_V2_PUT,
@@ -45,7 +36,7 @@ int cc_bootstrap_entries(const struct cc_cluster_def *id, struct cc_buf *out, ui
     for (size_t i = 0; i < id->n; i++) {
         const struct cc_member_def *m = &id->members[i];
         snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/raftAttributes", m->id);
-        json_url_array(urls, sizeof(urls), &m->peer_urls);
+        cc_url_list_json(urls, sizeof(urls), &m->peer_urls);
         snprintf(value, sizeof(value), "{\"peerURLs\":%s}", urls);
         if (put_entry(out, ++index, path, value) != 0)
             return -1;

@@ -329,8 +329,7 @@ static void send_log_state(struct storage *s, struct cc_link *l)
     cc_buf_free(&confs);
 }
 
-/* Sends the whole store at the applied index in chunks of `type`'s
- * message (SNAPSHOT_CHUNK) to l. */
+/* Sends the whole store at the applied index to l in SNAPSHOT_CHUNKs. */
 static void send_snapshot(struct storage *s, struct cc_link *l)
 {
     struct cc_buf snap;

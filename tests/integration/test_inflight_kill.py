@@ -7,49 +7,17 @@ a broken connection when the http worker itself died. Never a 2xx for a
 write that is then missing, never a hang; and the node serves again within
 a second of each kill."""
 
-import http.client
 import json
 import os
 import signal
-import threading
 import time
-import urllib.parse
 
+from cluster import Writer
 from harness import http_request, wait_for
 
 
-class Writer(threading.Thread):
-    def __init__(self, node, tag):
-        super().__init__(daemon=True)
-        self.node, self.tag = node, tag
-        self.stop = threading.Event()
-        self.acked, self.errors, self.broken, self.bad = {}, 0, 0, []
-
-    def run(self):
-        i = 0
-        while not self.stop.is_set():
-            key, value = f"inflight/{self.tag}/{i}", f"v{i}"
-            i += 1
-            try:
-                c = http.client.HTTPConnection(self.node.ip, 2379, timeout=10)
-                c.request("PUT", f"/v2/keys/{key}", body=urllib.parse.urlencode({"value": value}),
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
-                r = c.getresponse()
-                body = r.read()
-                c.close()
-            except (OSError, http.client.HTTPException):
-                self.broken += 1
-                continue
-            if r.status in (200, 201):
-                self.acked[key] = value
-            elif r.status == 500 and json.loads(body).get("errorCode") == 300:
-                self.errors += 1
-            else:
-                self.bad.append((r.status, body))
-
-
 def test_kill_each_worker_under_write_load(node):
-    writers = [Writer(node, t) for t in range(4)]
+    writers = [Writer(node, "inflight", t, timeout=10) for t in range(4)]
     for w in writers:
         w.start()
     try:
@@ -65,7 +33,7 @@ def test_kill_each_worker_under_write_load(node):
             assert time.monotonic() - t0 < 3, f"serving again took too long after {kind}"
     finally:
         for w in writers:
-            w.stop.set()
+            w.halt.set()
         for w in writers:
             w.join(15)
     assert not any(w.is_alive() for w in writers), "a request hung"
