@@ -235,6 +235,9 @@ int cc_raft_recv_append_resp(struct cc_raft *r, const struct cc_raft_msg *m)
                        ULL(m->append_resp.index), ULL(pr->next));
         return cc_raft_send_append(r, pr);
     }
+    /* A paused follower (probing, or its window full) missed any commit
+     * broadcast meanwhile: it gets an append below even if empty. */
+    bool was_paused = cc_raft_progress_is_paused(pr);
     bool updated = cc_raft_progress_maybe_update(pr, m->append_resp.index);
     /* An empty probe at match proves the follower in step too; any other
      * answer that tells nothing new is a late duplicate. */
@@ -246,15 +249,23 @@ int cc_raft_recv_append_resp(struct cc_raft *r, const struct cc_raft_msg *m)
         cc_raft_progress_become_replicate(pr);
     else if (pr->state == CC_RAFT_PR_SNAPSHOT && pr->match >= pr->pending_snapshot)
         cc_raft_progress_become_probe(pr);
+    cc_raft_index old_commit = r->commit;
     int rc = cc_raft_maybe_commit(r);
     if (rc != 0 || r->role != CC_RAFT_LEADER)
         return rc;
     /* Committing may have rebuilt the progress set: look pr up again. */
     if ((pr = cc_raft_progress_of(r, m->from)) == NULL)
         return 0;
-    rc = cc_raft_send_append(r, pr);
-    if (rc != 0)
-        return rc;
+    /* Entries it lacks, or the commit index if it missed it. A new commit
+     * index already went to every follower with maybe_commit's broadcast;
+     * an empty append on every answer would cost each write one more
+     * message and answer per follower. */
+    bool missed_commit = was_paused && r->commit == old_commit;
+    if (pr->next <= cc_raft_memlog_last(&r->log) || missed_commit) {
+        rc = cc_raft_send_append(r, pr);
+        if (rc != 0)
+            return rc;
+    }
     return cc_raft_transfer_progress(r, pr);
 }
 

@@ -28,29 +28,56 @@ static void test_replication_and_commit(void)
                    "[  145] 1 < append from 2\n"
                    "        commit 0 -> 1\n"
                    "[  145] 1 < append from 2\n"
-                   "        reject append after 2^1: hint 1^1\n"
-                   "[  145] 1 < append from 2\n"
-                   "        reject append after 3^1: hint 1^1\n"
-                   "[  146] 1 < append from 2\n"
                    "        append 2^1\n"
-                   "[  147] 3 < heartbeat from 2\n"
-                   "        commit 0 -> 1\n"
-                   "[  148] 3 < append from 2\n"
-                   "        append 2^1..3^1\n"
-                   "[  149] 2 < append resp from 1\n"
-                   "        1 rejected 2: probe from 2\n"
-                   "[  153] 1 < append from 2\n"
+                   "[  146] 1 < append from 2\n"
+                   "        reject append after 3^1: hint 2^1\n"
+                   "[  147] 1 < append from 2\n"
                    "        append 3^1\n"
-                   "[  153] 2 < append resp from 1\n"
+                   "[  147] 2 < append resp from 1\n"
+                   "        1 rejected 3: probe from 2\n"
+                   "[  149] 3 < append from 2\n"
+                   "        append 2^1..3^1\n"
+                   "        commit 0 -> 1\n"
+                   "[  151] 2 < append resp from 1\n"
                    "        commit 1 -> 2\n"
-                   "[  153] 2 < append resp from 3\n"
+                   "[  154] 2 < append resp from 1\n"
                    "        commit 2 -> 3\n"
-                   "[  155] 3 < append from 2\n"
+                   "[  154] 3 < append from 2\n"
                    "        commit 1 -> 2\n"
                    "[  155] 1 < append from 2\n"
-                   "        commit 1 -> 3\n"
+                   "        commit 1 -> 2\n"
                    "[  156] 3 < append from 2\n"
+                   "        commit 2 -> 3\n"
+                   "[  158] 1 < append from 2\n"
                    "        commit 2 -> 3\n");
+    scenario_end(c);
+}
+
+/* In steady state a write costs each follower one append with the entry
+ * and one telling it the new commit index, each answered once: no empty
+ * append per answer on top (etcd's sendIfEmpty=false). Counted as raft
+ * messages delivered per write over sequential writes, heartbeats
+ * included: 16.06 with this seed, 18.86 when every answer drew an empty
+ * append. */
+static void test_steady_state_messages_per_write(void)
+{
+    struct cc_sim *c = scenario_new(3, 1, NULL);
+    cc_raft_id l = cc_sim_run_until_leader(c, 1000);
+    cc_raft_index idx = 0;
+    CHECK(cc_sim_propose(c, l, "warm", &idx) == 0);
+    CHECK(wait_applied(c, idx, 100));
+    struct cc_sim_stats before, after;
+    cc_sim_stats(c, &before);
+    enum { WRITES = 50 };
+    for (int i = 0; i < WRITES; i++) {
+        CHECK(cc_sim_propose(c, l, "k=v", &idx) == 0);
+        CHECK(wait_applied(c, idx, 100));
+    }
+    cc_sim_stats(c, &after);
+    double per_write = (double)(after.delivered - before.delivered) / WRITES;
+    cc_sim_note(c, "%.2f messages delivered per write", per_write);
+    CHECK(per_write >= 8.0 && per_write < 17.0);
+    cc_sim_trace_skip(c);
     scenario_end(c);
 }
 
@@ -78,18 +105,18 @@ static void test_follower_far_behind_catches_up_by_snapshot(void)
     cc_sim_restart(c, f);
     CHECK(wait_applied(c, idx, 500));
     CHECK(same_state(c));
-    CHECK_TRACE(c, "[  246] -- restart 3\n"
-                   "[  249] 3 < heartbeat from 2\n"
+    CHECK_TRACE(c, "[  243] -- restart 3\n"
+                   "[  250] 3 < heartbeat from 2\n"
                    "        leader is 2\n"
-                   "[  253] 2 < heartbeat resp from 3\n"
+                   "[  254] 2 < heartbeat resp from 3\n"
                    "        send snapshot 8^1 to 3 (it needs 1)\n"
-                   "[  256] 3 < snapshot from 2\n"
+                   "[  259] 3 < snapshot from 2\n"
                    "        install snapshot 8^1\n"
-                   "[  259] 2 snapshot to 3 delivered\n"
+                   "[  261] 2 snapshot to 3 delivered\n"
                    "        snapshot to 3 sent: probe from 9\n"
-                   "[  259] 2 < snapshot resp from 3\n"
+                   "[  263] 2 < snapshot resp from 3\n"
                    "        3 has the snapshot: match 8\n"
-                   "[  262] 3 < append from 2\n"
+                   "[  266] 3 < append from 2\n"
                    "        append 9^1..11^1\n"
                    "        commit 8 -> 11\n");
     scenario_end(c);
@@ -117,14 +144,14 @@ static void test_leader_fetches_evicted_entries_for_a_slow_follower(void)
     CHECK(wait_applied(c, idx, 500));
     CHECK(same_state(c));
     CHECK_TRACE(c, "[  193] -- heal the network\n"
-                   "[  207] 3 < append from 2\n"
+                   "[  201] 3 < append from 2\n"
                    "        commit 0 -> 1\n"
-                   "[  208] 2 < append resp from 3\n"
+                   "[  204] 2 < append resp from 3\n"
                    "        fetch entries 2..4 from storage\n"
-                   "[  212] 3 < append from 2\n"
+                   "[  211] 3 < append from 2\n"
                    "        append 2^1..3^1\n"
                    "        commit 1 -> 3\n"
-                   "[  215] 3 < append from 2\n"
+                   "[  211] 3 < append from 2\n"
                    "        append 4^1\n"
                    "        commit 3 -> 4\n");
     scenario_end(c);
@@ -133,6 +160,7 @@ static void test_leader_fetches_evicted_entries_for_a_slow_follower(void)
 int main(void)
 {
     RUN(test_replication_and_commit);
+    RUN(test_steady_state_messages_per_write);
     RUN(test_follower_far_behind_catches_up_by_snapshot);
     RUN(test_leader_fetches_evicted_entries_for_a_slow_follower);
     return unit_report();
