@@ -379,6 +379,11 @@ int cc_link_send_raw(struct cc_link *l, const uint8_t *frames, size_t len, uint3
     return 0;
 }
 
+void cc_link_flush_now(struct cc_link *l)
+{
+    link_flush(l);
+}
+
 uint32_t cc_link_queue_depth(const struct cc_link *l)
 {
     return l->batch_frames + l->pending_frames;

@@ -83,6 +83,10 @@ int cc_link_send(struct cc_link *l, const struct cc_msg *m);
  * cc_raft_wire_encode), saving a decode/encode round. */
 int cc_link_send_raw(struct cc_link *l, const uint8_t *frames, size_t len, uint32_t n_frames);
 
+/* Sends this turn's batch now instead of at the end of the turn: for an
+ * answer someone waits on while the turn still has slow work to do. */
+void cc_link_flush_now(struct cc_link *l);
+
 /* Frames waiting to leave (this turn's batch plus what nanomsg refused). */
 uint32_t cc_link_queue_depth(const struct cc_link *l);
 
