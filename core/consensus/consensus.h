@@ -72,6 +72,7 @@ struct consensus {
     size_t n_pend, cap_pend;
     cc_raft_index apply_sent; /* highest apply_to told to storage */
     cc_raft_index applied;    /* storage's applied index, as last reported */
+    cc_raft_index http_sent;  /* highest committed entry handed to http */
 
     /* proposals collected during one loop turn, stepped as one batch */
     struct cc_buf batch; /* packed entry payloads, each u32 length + bytes */

@@ -148,6 +148,38 @@ static int send_append(struct consensus *c, const struct cc_raft_update *u)
     return rc;
 }
 
+/* Committed entries go to the http worker straight from here as well as
+ * through storage: the view applies whichever copy comes first (it skips
+ * what it has), and this one is a hop and a database transaction earlier,
+ * which is most of a write's latency after the quorum answered. Entries
+ * whose payload left the core's cache are not sent: storage's stream
+ * delivers them, and the view waits for it instead of skipping ahead. */
+static void send_committed_to_http(struct consensus *c, const struct cc_raft_update *u)
+{
+    struct cc_link *l = cc_worker_link(c->w, CC_KIND_HTTP);
+    cc_raft_index from = u->apply_from > c->http_sent + 1 ? u->apply_from : c->http_sent + 1;
+    if (l == NULL || !l->up || from > u->apply_to)
+        return;
+    struct cc_buf list;
+    cc_buf_init(&list);
+    uint32_t n = 0;
+    cc_raft_index i;
+    struct cc_raft_entry e;
+    for (i = from; i <= u->apply_to && cc_raft_entry_at(c->raft, i, &e); i++) {
+        struct cc_entry r = to_record(&e);
+        cc_msg_entry_put(&list, &r);
+        n++;
+    }
+    c->http_sent = u->apply_to;
+    if (n > 0 && !list.failed) {
+        struct cc_msg m = {.type = CC_MSG_APPLIED};
+        m.u.applied.raft_term = u->term;
+        m.u.applied.entries = (struct cc_list){n, list.data, (uint32_t)list.len};
+        cc_link_send(l, &m);
+    }
+    cc_buf_free(&list);
+}
+
 static void carry_out(struct consensus *c, const struct cc_raft_update *u, bool *want_snapshot)
 {
     /* 1. persist */
@@ -192,6 +224,7 @@ static void carry_out(struct consensus *c, const struct cc_raft_update *u, bool 
         struct cc_link *l = storage_link(c);
         if (l)
             cc_link_send(l, &m);
+        send_committed_to_http(c, u);
     }
     /* 6. */
     if (u->fetch_from != 0) {
@@ -529,6 +562,7 @@ int cc_consensus_start_raft(struct consensus *c, const struct cc_msg_log_state *
     c->seq = 0;
     c->apply_sent = ls->applied;
     c->applied = ls->applied;
+    c->http_sent = ls->applied;
     c->role = CC_RAFT_FOLLOWER;
     c->leader = 0;
     c->term = ls->term;

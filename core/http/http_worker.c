@@ -375,7 +375,9 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
     struct cc_http *h = w->state;
     switch (m->type) {
     case CC_MSG_APPLIED:
-        cc_view_on_applied(&h->view, l, &m->u.applied);
+        /* From storage, or committed entries straight from consensus; only
+         * storage can fill a gap. */
+        cc_view_on_applied(&h->view, l->peer == CC_KIND_STORAGE ? l : NULL, &m->u.applied);
         if (h->n_read_waits > 0)
             cc_keys_serve_reads(h);
         break;

@@ -93,6 +93,8 @@ void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct
         if (e.index <= v->raft_index)
             continue;
         if (e.index != v->raft_index + 1) {
+            if (storage == NULL)
+                return; /* consensus skipped what its cache lost: storage sends it */
             if (!v->sync_pending) {
                 cc_warn("view: entry %llu after %llu; asking storage for the gap",
                         (unsigned long long)e.index, (unsigned long long)v->raft_index);
@@ -117,6 +119,15 @@ void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_c
     cc_put_raw(&v->snap, m->data.p, m->data.n);
     if (v->snap.len < m->total)
         return;
+    if (v->store != NULL && v->snap_index < v->raft_index) {
+        /* The view went ahead on entries from consensus while storage was
+         * still behind: the older state would take reads back in time. */
+        cc_info("view: snapshot at %llu ignored, the view is at %llu",
+                (unsigned long long)v->snap_index, (unsigned long long)v->raft_index);
+        cc_buf_reset(&v->snap);
+        v->sync_pending = false;
+        return;
+    }
     struct cc_v2_store *s = NULL;
     if (v->snap.failed || cc_v2_store_snapshot_load(v->snap.data, v->snap.len, &s) != 0) {
         cc_error("view: the snapshot from storage does not load");

@@ -1,13 +1,17 @@
 /* The http worker's view of the store: its own copy of the deterministic
  * v2 store, fed by the storage worker in raft index order.
  *
- * Storage sends every entry it applied (APPLIED); the view applies the same
- * ones to its copy, so plain GETs and watches are served from memory with
- * no round trip (the DESIGN.md §2 read path), and each write's result is
- * computed here, for the client waiting for it, after storage made it
- * durable. When the view starts, or sees a gap (a message lost with a
- * restarted worker), it asks storage for what it misses (SYNC_REQ): the
- * entries from its next index, or a whole snapshot. */
+ * Storage sends every entry it applied (APPLIED), and consensus sends each
+ * committed entry it still holds in memory as soon as it is committed
+ * (sooner: no hop through storage, no database transaction first). The view
+ * applies each index once, whichever copy comes first, so plain GETs and
+ * watches are served from memory with no round trip (the DESIGN.md §2 read
+ * path), and each write's result is computed here, for the client waiting
+ * for it, once a majority has the entry durably. When the view starts, or
+ * sees a gap in storage's stream (a message lost with a restarted worker),
+ * it asks storage for what it misses (SYNC_REQ): the entries from its next
+ * index, or a whole snapshot. A gap in consensus's stream (entries its
+ * cache no longer held) waits for storage's copy. */
 #ifndef CC_CORE_HTTP_VIEW_H
 #define CC_CORE_HTTP_VIEW_H
 
@@ -46,6 +50,9 @@ void cc_view_free(struct cc_view *v);
 
 /* Asks storage for everything after what the view has. */
 void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
+/* Applies the next entries in order, skipping what the view has. Entries
+ * come from storage (storage != NULL: a gap is asked for again) and, for
+ * speed, straight from consensus (NULL: a gap waits for storage's copy). */
 void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct cc_msg_applied *m);
 void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_chunk *m);
 /* Called periodically: a sync that went unanswered (its answer lost with a

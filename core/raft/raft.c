@@ -355,6 +355,19 @@ bool cc_raft_log_term(const struct cc_raft *r, cc_raft_index index, cc_raft_term
     return cc_raft_memlog_term(&r->log, index, term);
 }
 
+bool cc_raft_entry_at(const struct cc_raft *r, cc_raft_index index, struct cc_raft_entry *e)
+{
+    const struct cc_raft_slot *s = cc_raft_memlog_slot(&r->log, index);
+    if (s == NULL || !s->loaded)
+        return false;
+    e->index = index;
+    e->term = s->term;
+    e->type = (enum cc_raft_entry_type)s->type;
+    e->data = s->buf ? s->buf->data : NULL;
+    e->len = s->buf ? s->buf->len : 0;
+    return true;
+}
+
 const struct cc_raft_membership *cc_raft_membership(const struct cc_raft *r)
 {
     return cc_raft_voters(r);

@@ -308,6 +308,10 @@ cc_raft_index cc_raft_last_index(const struct cc_raft *r);
 /* Term of the entry at index if the in-memory log knows it (the snapshot
  * point included). */
 bool cc_raft_log_term(const struct cc_raft *r, cc_raft_index index, cc_raft_term *term);
+/* The entry at index if its payload is in memory (not compacted, not
+ * evicted from the cache): *e points into the core's log and is valid until
+ * the next cc_raft_step(). */
+bool cc_raft_entry_at(const struct cc_raft *r, cc_raft_index index, struct cc_raft_entry *e);
 const struct cc_raft_membership *cc_raft_membership(const struct cc_raft *r);
 /* The voters in effect at index (from the snapshot point to the last
  * entry; NULL outside), committed or not. */
