@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -35,6 +36,19 @@ static int open_table(struct cc_db *db, DB **out, const char *file, char *err, s
     return 0;
 }
 
+static void remove_stale_table(struct cc_db *db, const char *file)
+{
+    char path[sizeof(db->home) + 64];
+    snprintf(path, sizeof(path), "%s/%s", db->home, file);
+    if (access(path, F_OK) != 0)
+        return;
+    int r = db->env->dbremove(db->env, NULL, file, NULL, DB_AUTO_COMMIT);
+    if (r == 0)
+        cc_info("removed %s, unused since this version", path);
+    else
+        cc_warn("cannot remove %s: %s", path, db_strerror(r));
+}
+
 int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
 {
     memset(db, 0, sizeof(*db));
@@ -62,10 +76,13 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
         db->env = NULL;
         return -1;
     }
+    /* Data dirs of earlier builds have a TTL index nothing ever read (the
+     * TTL heap is rebuilt from nodes.db's expirations); writing it cost a
+     * read and a write per change. */
+    remove_stale_table(db, "ttl.db");
     if (open_table(db, &db->log, "log.db", err, errlen) != 0 ||
         open_table(db, &db->meta, "meta.db", err, errlen) != 0 ||
         open_table(db, &db->nodes, "nodes.db", err, errlen) != 0 ||
-        open_table(db, &db->ttl, "ttl.db", err, errlen) != 0 ||
         open_table(db, &db->history, "history.db", err, errlen) != 0) {
         cc_db_close(db);
         return -1;
@@ -75,7 +92,7 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
 
 void cc_db_close(struct cc_db *db)
 {
-    DB **tables[] = {&db->log, &db->meta, &db->nodes, &db->ttl, &db->history};
+    DB **tables[] = {&db->log, &db->meta, &db->nodes, &db->history};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         if (*tables[i]) {
             (*tables[i])->close(*tables[i], 0);

@@ -10,7 +10,6 @@
  *   log.db      raft log: big-endian index -> entry record
  *   meta.db     hard state, applied index, log bounds
  *   nodes.db    the v2 key tree: store path -> node record
- *   ttl.db      TTL index: big-endian expiration ns + path -> ""
  *   history.db  the last events: big-endian etcd index -> event record */
 #ifndef CC_CORE_STORAGE_DB_H
 #define CC_CORE_STORAGE_DB_H
@@ -22,7 +21,7 @@
 
 struct cc_db {
     DB_ENV *env;
-    DB *log, *meta, *nodes, *ttl, *history;
+    DB *log, *meta, *nodes, *history;
     char home[4096];
 };
 

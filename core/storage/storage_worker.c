@@ -2,16 +2,19 @@
  * environment (core/storage/db.h).
  *
  * It makes the raft log durable and applies committed entries to the v2
- * store, both in ONE transaction per batch with one synchronous commit:
- * everything consensus sent during a loop turn (APPEND, COMMIT) is gathered
- * and written together, which is group commit for free (STACK.md: ~240 000
- * puts/s in batches against ~8 500/s with one synced transaction each).
- * Only after that commit does it tell consensus what is durable (PERSISTED)
- * and hand the applied entries to http (APPLIED), so nothing is acknowledged
- * before its log entry and its effect are on disk.
+ * store. Everything consensus sent during a loop turn (APPEND, COMMIT) is
+ * gathered and written together, which is group commit for free (STACK.md:
+ * ~240 000 puts/s in batches against ~8 500/s with one synced transaction
+ * each): first the hard state and new entries in one synchronous
+ * transaction, after which consensus is told at once what is durable
+ * (PERSISTED); then the committed entries are applied in a second
+ * transaction that does not wait for the disk (a crash redoes it from the
+ * durable log). Applied entries go to http (APPLIED) and the applied index
+ * to consensus at most every REPORT_DELAY_MS: consensus hands committed
+ * entries to http itself, storage's copy only fills gaps.
  *
  * The key tree is kept in memory (the same deterministic store the http
- * worker runs) and written through to nodes.db/ttl.db/history.db in the
+ * worker runs) and written through to nodes.db/history.db in the
  * apply transaction, with the applied index; on start it is loaded back, so
  * a restart replays nothing already applied. That written-through tree is
  * also raft's snapshot: a lagging peer gets it serialised (SNAPSHOT_REQ),

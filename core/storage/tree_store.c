@@ -38,37 +38,10 @@ static int decode_rec(const void *p, size_t n, struct cc_v2_node_rec *r)
     return rd.bad || cc_rd_left(&rd) != 0 ? -1 : 0;
 }
 
-/* ttl.db key: the expiration (big-endian, so a cursor walks in time order)
- * then the path. */
-static size_t ttl_key(uint8_t *k, size_t cap, int64_t expiration, const char *path)
-{
-    size_t pl = strlen(path);
-    if (8 + pl > cap)
-        pl = cap - 8;
-    cc_be64_put(k, (uint64_t)expiration);
-    memcpy(k + 8, path, pl);
-    return 8 + pl;
-}
-
 static void note_error(struct cc_tree_store *t, int r)
 {
     if (r != 0 && t->err == 0)
         t->err = r;
-}
-
-static void drop_old_ttl(struct cc_tree_store *t, const char *path)
-{
-    void *raw = NULL;
-    size_t len = 0;
-    if (cc_db_get_alloc(t->db->nodes, t->txn, path, strlen(path), &raw, &len) != 0)
-        return;
-    struct cc_v2_node_rec old;
-    if (decode_rec(raw, len, &old) == 0 && old.expiration_ns != 0) {
-        uint8_t k[4096 + 8];
-        note_error(
-            t, cc_db_del(t->db->ttl, t->txn, k, ttl_key(k, sizeof(k), old.expiration_ns, path)));
-    }
-    free(raw);
 }
 
 static void on_change(void *ctx, const struct cc_v2_node_rec *rec, bool deleted)
@@ -76,7 +49,6 @@ static void on_change(void *ctx, const struct cc_v2_node_rec *rec, bool deleted)
     struct cc_tree_store *t = ctx;
     if (t->txn == NULL)
         return;
-    drop_old_ttl(t, rec->path);
     if (deleted) {
         note_error(t, cc_db_del(t->db->nodes, t->txn, rec->path, strlen(rec->path)));
         return;
@@ -88,11 +60,6 @@ static void on_change(void *ctx, const struct cc_v2_node_rec *rec, bool deleted)
         t, b.failed ? ENOMEM
                     : cc_db_put(t->db->nodes, t->txn, rec->path, strlen(rec->path), b.data, b.len));
     cc_buf_free(&b);
-    if (rec->expiration_ns != 0) {
-        uint8_t k[4096 + 8];
-        note_error(t, cc_db_put(t->db->ttl, t->txn, k,
-                                ttl_key(k, sizeof(k), rec->expiration_ns, rec->path), "", 0));
-    }
 }
 
 static void on_event(void *ctx, const struct cc_v2_event *ev)
@@ -284,11 +251,6 @@ static int install_node(void *ctx, const struct cc_v2_node_rec *rec)
                 ? ENOMEM
                 : cc_db_put(ic->t->db->nodes, ic->txn, rec->path, strlen(rec->path), b.data, b.len);
     cc_buf_free(&b);
-    if (r == 0 && rec->expiration_ns != 0) {
-        uint8_t k[4096 + 8];
-        r = cc_db_put(ic->t->db->ttl, ic->txn, k,
-                      ttl_key(k, sizeof(k), rec->expiration_ns, rec->path), "", 0);
-    }
     return r;
 }
 
@@ -312,8 +274,6 @@ int cc_tree_store_install(struct cc_tree_store *t, DB_TXN *txn, const void *snap
         return -1;
     u_int32_t count;
     int r = t->db->nodes->truncate(t->db->nodes, txn, &count, 0);
-    if (r == 0)
-        r = t->db->ttl->truncate(t->db->ttl, txn, &count, 0);
     if (r == 0)
         r = t->db->history->truncate(t->db->history, txn, &count, 0);
     struct install_ctx ic = {t, txn};

@@ -2,11 +2,11 @@
  * (core/v2/store.h) in memory, written through to Berkeley DB.
  *
  * Every node change the store reports while it applies an entry is written
- * to nodes.db (and ttl.db, the TTL index) inside the caller's transaction,
- * with the new store index and each new event (history.db keeps the last
- * CC_V2_HISTORY_CAP), so the tree on disk always matches the applied index
- * stored in the same transaction. At start the store is rebuilt from those
- * tables: no replay of applied entries. */
+ * to nodes.db inside the caller's transaction, with the new store index
+ * and each new event (history.db keeps the last CC_V2_HISTORY_CAP), so the
+ * tree on disk always matches the applied index stored in the same
+ * transaction. At start the store is rebuilt from those tables: no replay
+ * of applied entries. */
 #ifndef CC_CORE_STORAGE_TREE_STORE_H
 #define CC_CORE_STORAGE_TREE_STORE_H
 
