@@ -42,7 +42,7 @@
 #include "proto/wire.h"
 
 #define CC_FRAME_MAGIC   0x4343u
-#define CC_FRAME_VERSION 2
+#define CC_FRAME_VERSION 3
 #define CC_FRAME_HEADER  12
 /* The largest payload accepted or produced. A length field is checked
  * against it before anything else trusts it; bulk data bigger than this
@@ -299,7 +299,7 @@ struct cc_list {
  *   type                              used fields
  *   PREVOTE, VOTE                     last_index last_term transfer
  *   PREVOTE_RESP, VOTE_RESP           granted
- *   APPEND                            prev_index prev_term commit entries
+ *   APPEND                            prev_index prev_term commit entries quiet
  *   APPEND_RESP                       reject index hint_index hint_term
  *   HEARTBEAT                         commit read_seq
  *   HEARTBEAT_RESP                    read_seq
@@ -307,7 +307,7 @@ struct cc_list {
  *   SNAPSHOT_RESP                     index
  *   TIMEOUT_NOW                       (none)
  *
- * transfer, granted and reject are 0 or 1; members are ascending. */
+ * transfer, granted, reject and quiet are 0 or 1; members are ascending. */
 #define CC_MSG_FIELDS_raft(F)                                                                      \
     F(U8, type) /* cc_raft_msg_type */                                                             \
     F(U64, from)                                                                                   \
@@ -328,7 +328,8 @@ struct cc_list {
     F(U64, read_seq)                                                                               \
     F(U64, snap_index)                                                                             \
     F(U64, snap_term)                                                                              \
-    F(LIST(peer_member), members)
+    F(LIST(peer_member), members)                                                                  \
+    F(U8, quiet)
 /* Leader -> follower, after RAFT SNAPSHOT: the snapshot's bytes in order,
  * offset counting from 0 up to total; last is 1 on the final chunk. term,
  * from and index name the snapshot (the leader's term and id, the raft

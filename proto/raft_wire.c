@@ -99,6 +99,7 @@ int cc_raft_wire_encode(struct cc_buf *out, const struct cc_raft_msg *m)
         w->prev_index = m->append.prev_index;
         w->prev_term = m->append.prev_term;
         w->commit = m->append.commit;
+        w->quiet = m->append.quiet ? 1 : 0;
         if (entries_size(m) > CC_FRAME_MAX) { /* before allocating for it */
             errno = EMSGSIZE;
             return -1;
@@ -205,10 +206,10 @@ int cc_raft_wire_decode(const struct cc_msg *frame, struct cc_raft_msg *out,
     default:
         return -1;
     }
-    if (!is_bool(w->transfer) || !is_bool(w->granted) || !is_bool(w->reject))
+    if (!is_bool(w->transfer) || !is_bool(w->granted) || !is_bool(w->reject) || !is_bool(w->quiet))
         return -1;
     if ((!vote && (w->last_index || w->last_term || w->transfer)) || (!vote_resp && w->granted) ||
-        (!append && (w->prev_index || w->prev_term || w->entries.count)) ||
+        (!append && (w->prev_index || w->prev_term || w->entries.count || w->quiet)) ||
         (!commit && w->commit) || (!append_resp && (w->reject || w->hint_index || w->hint_term)) ||
         (!index && w->index) || (!read_seq && w->read_seq) ||
         (!snapshot && (w->snap_index || w->snap_term || w->members.count)))
@@ -251,6 +252,7 @@ int cc_raft_wire_decode(const struct cc_msg *frame, struct cc_raft_msg *out,
         out->append.prev_index = w->prev_index;
         out->append.prev_term = w->prev_term;
         out->append.commit = w->commit;
+        out->append.quiet = w->quiet;
         out->append.entries = n > 0 ? entries : NULL;
         out->append.n_entries = n;
         break;

@@ -74,6 +74,8 @@ int cc_raft_recv_append(struct cc_raft *r, const struct cc_raft_msg *m)
         /* Only what this message proved to match can be committed. */
         advance_commit(r, m->append.commit < last_new ? m->append.commit : last_new);
         resp.append_resp.index = last_new;
+        if (m->append.quiet && m->append.n_entries == 0)
+            return 0;
     } else {
         resp.append_resp.reject = true;
         resp.append_resp.index = prev;

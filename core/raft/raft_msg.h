@@ -85,6 +85,11 @@ struct cc_raft_msg {
             cc_raft_index commit;
             const struct cc_raft_entry *entries;
             size_t n_entries;
+            /* No answer wanted if it is accepted: an empty append that only
+             * carries a new commit index to a follower known to match up to
+             * prev_index (its answer would tell the leader nothing). A
+             * rejection is still answered. */
+            bool quiet;
         } append;
         struct { /* APPEND_RESP */
             bool reject;

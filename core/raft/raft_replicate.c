@@ -113,6 +113,10 @@ static int send_append_once(struct cc_raft *r, struct cc_raft_progress *pr, bool
     m.append.prev_term = prev_term;
     m.append.commit = r->commit;
     m.append.n_entries = n;
+    /* A commit carrier to a follower in step: each write would otherwise
+     * cost one more answer per follower (the new commit index goes out to
+     * every follower once per commit, with maybe_commit's broadcast). */
+    m.append.quiet = n == 0 && pr->state == CC_RAFT_PR_REPLICATE && prev == pr->match;
     int rc = cc_raft_send(r, &m, off);
     if (rc != 0)
         return rc;

@@ -28,11 +28,11 @@ import pytest
 from harness import PEER_PORT, VERSION_BODY, next_address, wait_for
 
 HEADER = struct.Struct("<HBBHHI")  # magic, version, flags, type, reserved, length
-MAGIC, FRAME_VERSION, RAFT_WIRE_VERSION = 0x4343, 2, 1
+MAGIC, FRAME_VERSION, RAFT_WIRE_VERSION = 0x4343, 3, 1
 PEER_HELLO, PEER_REFUSE, RAFT = 64, 65, 66
 HELLO = struct.Struct("<HQQQ")  # version, cluster_id, from, to
 # RAFT's fields in order (proto/msg.h), both lists empty.
-RAFT_FIELDS = struct.Struct("<BQQQQQBBQQQIBQQQQQQI")
+RAFT_FIELDS = struct.Struct("<BQQQQQBBQQQIBQQQQQQIB")
 RAFT_HEARTBEAT_RESP = 8
 
 
@@ -46,7 +46,7 @@ def hello(cluster_id, from_, to, version=RAFT_WIRE_VERSION):
 
 def raft_heartbeat_resp(from_, to):
     # term 0: stale for any member, so consensus reads it and changes nothing.
-    f = [RAFT_HEARTBEAT_RESP, from_, to] + [0] * 17
+    f = [RAFT_HEARTBEAT_RESP, from_, to] + [0] * 18
     return frame(RAFT, RAFT_FIELDS.pack(*f))
 
 

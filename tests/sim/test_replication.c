@@ -33,32 +33,33 @@ static void test_replication_and_commit(void)
                    "        reject append after 3^1: hint 2^1\n"
                    "[  147] 1 < append from 2\n"
                    "        append 3^1\n"
-                   "[  147] 2 < append resp from 1\n"
-                   "        1 rejected 3: probe from 2\n"
-                   "[  149] 3 < append from 2\n"
+                   "[  147] 3 < append from 2\n"
                    "        append 2^1..3^1\n"
                    "        commit 0 -> 1\n"
-                   "[  151] 2 < append resp from 1\n"
+                   "[  149] 2 < append resp from 1\n"
                    "        commit 1 -> 2\n"
-                   "[  154] 2 < append resp from 1\n"
+                   "[  150] 2 < append resp from 3\n"
                    "        commit 2 -> 3\n"
+                   "[  152] 2 < append resp from 1\n"
+                   "        1 rejected 3: probe from 3\n"
+                   "[  152] 1 < append from 2\n"
+                   "        commit 1 -> 2\n"
+                   "[  153] 3 < append from 2\n"
+                   "        commit 1 -> 2\n"
                    "[  154] 3 < append from 2\n"
-                   "        commit 1 -> 2\n"
-                   "[  155] 1 < append from 2\n"
-                   "        commit 1 -> 2\n"
-                   "[  156] 3 < append from 2\n"
                    "        commit 2 -> 3\n"
-                   "[  158] 1 < append from 2\n"
+                   "[  155] 1 < append from 2\n"
                    "        commit 2 -> 3\n");
     scenario_end(c);
 }
 
 /* In steady state a write costs each follower one append with the entry
- * and one telling it the new commit index, each answered once: no empty
- * append per answer on top (etcd's sendIfEmpty=false). Counted as raft
- * messages delivered per write over sequential writes, heartbeats
- * included: 16.06 with this seed, 18.86 when every answer drew an empty
- * append. */
+ * (answered) and one carrying the new commit index (not answered: the
+ * leader marks it quiet), and no empty append per answer on top (etcd's
+ * sendIfEmpty=false). Counted as raft messages delivered per write over
+ * sequential writes, heartbeats included: 14.52 with this seed; 16.06
+ * when commit carriers were answered, 18.86 when every answer also drew
+ * an empty append. */
 static void test_steady_state_messages_per_write(void)
 {
     struct cc_sim *c = scenario_new(3, 1, NULL);
@@ -76,7 +77,7 @@ static void test_steady_state_messages_per_write(void)
     cc_sim_stats(c, &after);
     double per_write = (double)(after.delivered - before.delivered) / WRITES;
     cc_sim_note(c, "%.2f messages delivered per write", per_write);
-    CHECK(per_write >= 8.0 && per_write < 17.0);
+    CHECK(per_write >= 6.0 && per_write < 15.5);
     cc_sim_trace_skip(c);
     scenario_end(c);
 }
@@ -105,18 +106,18 @@ static void test_follower_far_behind_catches_up_by_snapshot(void)
     cc_sim_restart(c, f);
     CHECK(wait_applied(c, idx, 500));
     CHECK(same_state(c));
-    CHECK_TRACE(c, "[  243] -- restart 3\n"
-                   "[  250] 3 < heartbeat from 2\n"
+    CHECK_TRACE(c, "[  247] -- restart 3\n"
+                   "[  249] 3 < heartbeat from 2\n"
                    "        leader is 2\n"
-                   "[  254] 2 < heartbeat resp from 3\n"
+                   "[  252] 2 < heartbeat resp from 3\n"
                    "        send snapshot 8^1 to 3 (it needs 1)\n"
-                   "[  259] 3 < snapshot from 2\n"
+                   "[  255] 3 < snapshot from 2\n"
                    "        install snapshot 8^1\n"
-                   "[  261] 2 snapshot to 3 delivered\n"
+                   "[  258] 2 snapshot to 3 delivered\n"
                    "        snapshot to 3 sent: probe from 9\n"
-                   "[  263] 2 < snapshot resp from 3\n"
+                   "[  262] 2 < snapshot resp from 3\n"
                    "        3 has the snapshot: match 8\n"
-                   "[  266] 3 < append from 2\n"
+                   "[  264] 3 < append from 2\n"
                    "        append 9^1..11^1\n"
                    "        commit 8 -> 11\n");
     scenario_end(c);
@@ -144,14 +145,14 @@ static void test_leader_fetches_evicted_entries_for_a_slow_follower(void)
     CHECK(wait_applied(c, idx, 500));
     CHECK(same_state(c));
     CHECK_TRACE(c, "[  193] -- heal the network\n"
-                   "[  201] 3 < append from 2\n"
+                   "[  200] 3 < append from 2\n"
                    "        commit 0 -> 1\n"
-                   "[  204] 2 < append resp from 3\n"
+                   "[  201] 2 < append resp from 3\n"
                    "        fetch entries 2..4 from storage\n"
-                   "[  211] 3 < append from 2\n"
+                   "[  208] 3 < append from 2\n"
                    "        append 2^1..3^1\n"
                    "        commit 1 -> 3\n"
-                   "[  211] 3 < append from 2\n"
+                   "[  208] 3 < append from 2\n"
                    "        append 4^1\n"
                    "        commit 3 -> 4\n");
     scenario_end(c);
