@@ -22,9 +22,9 @@ struct cc_v2_snode *cc_v2_snode_new(const char *path, size_t path_len, bool dir)
     }
     memcpy(n->path, path, path_len);
     n->path[path_len] = '\0';
-    n->path_len = path_len;
+    n->path_len = (uint32_t)path_len; /* keys are at most 4096 bytes */
     slash = memrchr(n->path, '/', path_len);
-    n->name_off = slash ? (size_t)(slash - n->path) + 1 : 0;
+    n->name_off = slash ? (uint32_t)(slash - n->path) + 1 : 0;
     n->dir = dir;
     n->heap_pos = CC_V2_NOT_IN_HEAP;
     return n;
@@ -123,7 +123,7 @@ int cc_v2_snode_reserve(struct cc_v2_snode *d)
             return -1;
         }
         d->kids = k;
-        d->cap_kids = cap;
+        d->cap_kids = (uint32_t)cap;
     }
     if (d->pend == NULL && d->n_kids > 0) {
         d->pend = malloc(CC_V2_PEND_MAX * sizeof *d->pend);
@@ -175,7 +175,7 @@ void cc_v2_snode_settle(struct cc_v2_snode *d)
         d->kids[k - 1] = x;
         i = lo;
     }
-    d->n_kids += np;
+    d->n_kids += (uint32_t)np;
     d->n_pend = 0;
 }
 

@@ -19,7 +19,7 @@ static bool before(const struct cc_v2_snode *a, const struct cc_v2_snode *b)
 static void put(struct cc_v2_ttl_heap *h, size_t i, struct cc_v2_snode *n)
 {
     h->a[i] = n;
-    n->heap_pos = i;
+    n->heap_pos = (uint32_t)i;
 }
 
 static void sift_up(struct cc_v2_ttl_heap *h, size_t i)
