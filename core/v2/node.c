@@ -10,15 +10,16 @@
 
 struct cc_v2_snode *cc_v2_snode_new(const char *path, size_t path_len, bool dir)
 {
-    /* The path never changes for a node: it lives in the node's own
-     * allocation (one malloc chunk fewer per key, in each copy of the
-     * tree). */
-    struct cc_v2_snode *n = calloc(1, sizeof *n + path_len + 1);
+    struct cc_v2_snode *n = calloc(1, sizeof *n);
     const char *slash;
 
     if (n == NULL)
         return NULL;
-    n->path = (char *)(n + 1);
+    n->path = malloc(path_len + 1);
+    if (n->path == NULL) {
+        free(n);
+        return NULL;
+    }
     memcpy(n->path, path, path_len);
     n->path[path_len] = '\0';
     n->path_len = (uint32_t)path_len; /* keys are at most 4096 bytes */
@@ -31,6 +32,7 @@ struct cc_v2_snode *cc_v2_snode_new(const char *path, size_t path_len, bool dir)
 
 static void free_one(struct cc_v2_snode *n)
 {
+    free(n->path);
     free(n->value.p);
     free(n->kids);
     free(n->pend);

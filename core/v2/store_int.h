@@ -18,8 +18,7 @@
  * 152 (128 instead of 160 as malloc allocates), 6 MB per member per 100 000
  * keys. Keys are at most 4096 bytes, and no directory nears 2^32 children. */
 struct cc_v2_snode {
-    char *path;        /* full, clean store path, NUL-terminated, stored
-                        * right after the node in the same allocation */
+    char *path;        /* full, clean store path, NUL-terminated */
     uint32_t path_len; /* strlen(path) */
     uint32_t name_off; /* the last component starts at path + name_off */
     struct cc_v2_snode *parent;
