@@ -98,18 +98,30 @@ static void quote_reason(char *out, size_t outlen, const struct cc_bytes *b)
         out[k] = '\0';
 }
 
+/* What both sides check first in the other's hello: the same peer
+ * protocol and the same cluster. CC_PEER_HELLO_OK when both hold. */
+static enum cc_peer_verdict judge_protocol(struct cc_peer_conn *c,
+                                           const struct cc_msg_peer_hello *h,
+                                           enum cc_peer_verdict refusal)
+{
+    if (h->version != CC_RAFT_WIRE_VERSION)
+        return close_with(c, refusal, "peer protocol version mismatch (theirs %u, ours %u)",
+                          (unsigned)h->version, (unsigned)CC_RAFT_WIRE_VERSION);
+    if (h->cluster_id != c->p.cluster_id)
+        return close_with(c, refusal, "cluster ID mismatch (theirs %llx, ours %llx)",
+                          (unsigned long long)h->cluster_id, (unsigned long long)c->p.cluster_id);
+    return CC_PEER_HELLO_OK;
+}
+
 /* The acceptor judges the dialer's hello (the checks a member makes of
  * another one before it reads its raft traffic). */
 static enum cc_peer_verdict judge_hello_in(struct cc_peer_conn *c,
                                            const struct cc_msg_peer_hello *h)
 {
     unsigned long long self = c->p.self_id;
-    if (h->version != CC_RAFT_WIRE_VERSION)
-        return close_with(c, CC_PEER_REFUSE, "peer protocol version mismatch (theirs %u, ours %u)",
-                          (unsigned)h->version, (unsigned)CC_RAFT_WIRE_VERSION);
-    if (h->cluster_id != c->p.cluster_id)
-        return close_with(c, CC_PEER_REFUSE, "cluster ID mismatch (theirs %llx, ours %llx)",
-                          (unsigned long long)h->cluster_id, (unsigned long long)c->p.cluster_id);
+    enum cc_peer_verdict v = judge_protocol(c, h, CC_PEER_REFUSE);
+    if (v != CC_PEER_HELLO_OK)
+        return v;
     if (h->to != 0 && h->to != c->p.self_id)
         return close_with(c, CC_PEER_REFUSE,
                           "member ID mismatch (the connection is for %llx, this member is %llx)",
@@ -134,12 +146,9 @@ static enum cc_peer_verdict judge_hello_back(struct cc_peer_conn *c, const struc
         return close_with(c, CC_PEER_REFUSED, "refused by the remote: %s", why);
     }
     const struct cc_msg_peer_hello *h = &m->u.peer_hello;
-    if (h->version != CC_RAFT_WIRE_VERSION)
-        return close_with(c, CC_PEER_REFUSED, "peer protocol version mismatch (theirs %u, ours %u)",
-                          (unsigned)h->version, (unsigned)CC_RAFT_WIRE_VERSION);
-    if (h->cluster_id != c->p.cluster_id)
-        return close_with(c, CC_PEER_REFUSED, "cluster ID mismatch (theirs %llx, ours %llx)",
-                          (unsigned long long)h->cluster_id, (unsigned long long)c->p.cluster_id);
+    enum cc_peer_verdict v = judge_protocol(c, h, CC_PEER_REFUSED);
+    if (v != CC_PEER_HELLO_OK)
+        return v;
     if (h->from != c->p.peer_id)
         return close_with(c, CC_PEER_REFUSED, "member ID mismatch (the remote is %llx, not %llx)",
                           (unsigned long long)h->from, (unsigned long long)c->p.peer_id);

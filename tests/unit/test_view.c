@@ -40,20 +40,27 @@ static struct cc_msg_applied applied(struct cc_buf *b, uint64_t from, uint64_t t
         .raft_term = 2, .entries = {(uint32_t)(to - from + 1), b->data, (uint32_t)b->len}};
 }
 
-/* A view holding an empty store at raft index 10, as after a first sync. */
-static void view_at_10(struct cc_view *v)
+/* Storage's snapshot of an empty store, described as raft index `index`,
+ * delivered to the view in one chunk. */
+static void send_empty_snapshot(struct cc_view *v, uint64_t index)
 {
-    cc_view_init(v, 7, on_result, NULL, NULL);
     struct cc_v2_store *s = mk_store_at(3);
     struct cc_buf snap;
     cc_buf_init(&snap);
     CHECK(cc_v2_store_snapshot_save(s, &snap) == 0);
-    struct cc_msg_snapshot_chunk c = {.index = 10, .term = 2, .offset = 0, .total = snap.len};
+    struct cc_msg_snapshot_chunk c = {.index = index, .term = 2, .offset = 0, .total = snap.len};
     c.data = (struct cc_bytes){snap.data, (uint32_t)snap.len};
     cc_view_on_snapshot_chunk(v, &c);
-    CHECK(v->store != NULL && v->raft_index == 10);
     cc_buf_free(&snap);
     cc_v2_store_free(s);
+}
+
+/* A view holding an empty store at raft index 10, as after a first sync. */
+static void view_at_10(struct cc_view *v)
+{
+    cc_view_init(v, 7, on_result, NULL, NULL);
+    send_empty_snapshot(v, 10);
+    CHECK(v->store != NULL && v->raft_index == 10);
     n_results = 0;
 }
 
@@ -115,23 +122,14 @@ static void test_older_snapshot_not_loaded(void)
     struct cc_msg_applied m = applied(&b, 11, 14);
     cc_view_on_applied(&v, NULL, &m);
     CHECK(v.raft_index == 14);
-    struct cc_v2_store *s = mk_store_at(3);
-    struct cc_buf snap;
-    cc_buf_init(&snap);
-    CHECK(cc_v2_store_snapshot_save(s, &snap) == 0);
-    struct cc_msg_snapshot_chunk c = {.index = 12, .term = 2, .offset = 0, .total = snap.len};
-    c.data = (struct cc_bytes){snap.data, (uint32_t)snap.len};
-    cc_view_on_snapshot_chunk(&v, &c);
+    send_empty_snapshot(&v, 12);
     CHECK(v.raft_index == 14);
     CHECK(has_key(&v, "/1/k14"));
     CHECK(v.snapshots == 1); /* only the first one */
     /* A newer one is loaded. */
-    c.index = 20;
-    cc_view_on_snapshot_chunk(&v, &c);
+    send_empty_snapshot(&v, 20);
     CHECK(v.raft_index == 20 && v.snapshots == 2);
     CHECK(!has_key(&v, "/1/k14"));
-    cc_buf_free(&snap);
-    cc_v2_store_free(s);
     cc_buf_free(&b);
     cc_view_free(&v);
 }
