@@ -22,14 +22,14 @@
 /* A request line longer than this is not a command: drop the connection. */
 #define ADMIN_MAX_LINE 65536
 
-/* How long `hash` waits for the storage worker. */
+/* How long `hash` waits for the http worker. */
 #define ADMIN_HASH_TIMEOUT_MS 3000
 
 struct admin_conn {
     struct admin_conn *prev, *next;
     struct bufferevent *bev;
     struct cc_admin *a;
-    uint64_t hash_req;        /* a `hash` waiting for storage's answer, 0: none */
+    uint64_t hash_req;        /* a `hash` waiting for http's answer, 0: none */
     struct event *hash_timer; /* gives up on it */
 };
 
@@ -270,29 +270,29 @@ static void on_hash_timeout(evutil_socket_t fd, short what, void *arg)
     struct admin_conn *c = arg;
     c->hash_req = 0;
     yajl_gen g = yajl_gen_alloc(NULL);
-    gen_error(g, "no answer from the storage worker");
+    gen_error(g, "no answer from the http worker");
     write_json(c->bev, g);
     yajl_gen_free(g);
 }
 
-/* `hash`: the storage worker hashes its store (HASH_REQ on its control
- * channel); the answer comes back through the master's loop. NULL when
- * asked, else why not. */
+/* `hash`: the http worker hashes its view, the member's state machine
+ * (HASH_REQ on its control channel); the answer comes back through the
+ * master's loop. NULL when asked, else why not. */
 static const char *ask_hash(struct cc_admin *a, struct admin_conn *c)
 {
     struct cc_master *m = a->m;
     struct cc_proc *p = NULL;
     for (size_t i = 0; i < m->n_procs; i++)
-        if (m->procs[i].kind == CC_KIND_STORAGE && m->procs[i].state == CC_PROC_READY)
+        if (m->procs[i].kind == CC_KIND_HTTP && m->procs[i].state == CC_PROC_READY)
             p = &m->procs[i];
     if (p == NULL)
-        return "the storage worker is not running";
+        return "the http worker is not running";
     if (c->hash_req != 0)
         return "a hash is already being computed for this connection";
     struct cc_msg msg = {.type = CC_MSG_HASH_REQ};
     msg.u.hash_req.req_id = ++a->next_hash_req;
     if (cc_control_send(&p->ctl, &msg) != 0)
-        return "cannot reach the storage worker";
+        return "cannot reach the http worker";
     c->hash_req = msg.u.hash_req.req_id;
     if (c->hash_timer == NULL)
         c->hash_timer = evtimer_new(m->base, on_hash_timeout, c);
@@ -346,7 +346,7 @@ static void answer(struct cc_admin *a, struct admin_conn *conn, const char *line
         yajl_tree_free(req);
         if (why == NULL) {
             yajl_gen_free(g);
-            return; /* answered when storage replies (cc_admin_hash_answer) */
+            return; /* answered when http replies (cc_admin_hash_answer) */
         }
         req = NULL;
         gen_error(g, why);

@@ -166,6 +166,9 @@ static void queue_pending(struct cc_link *l, const uint8_t *data, size_t len, ui
     l->pending_bytes += len;
 }
 
+/* The batch buffer keeps its memory between turns up to this size. */
+#define BATCH_KEEP_BYTES (1u << 20)
+
 /* Sends what nanomsg refused earlier, in order, then this turn's batch. What
  * still cannot go waits for NN_SNDFD. */
 static void link_flush(struct cc_link *l)
@@ -191,6 +194,11 @@ static void link_flush(struct cc_link *l)
             queue_pending(l, l->batch.data, l->batch.len, l->batch_frames);
         cc_buf_reset(&l->batch);
         l->batch_frames = 0;
+        if (l->batch.cap > BATCH_KEEP_BYTES) {
+            /* A snapshot went through: do not keep its size resident. */
+            cc_buf_free(&l->batch);
+            cc_buf_init(&l->batch);
+        }
     }
     if (l->head)
         event_add(l->snd_ev, NULL);

@@ -42,7 +42,7 @@
 #include "proto/wire.h"
 
 #define CC_FRAME_MAGIC   0x4343u
-#define CC_FRAME_VERSION 3
+#define CC_FRAME_VERSION 4
 #define CC_FRAME_HEADER  12
 /* The largest payload accepted or produced. A length field is checked
  * against it before anything else trusts it; bulk data bigger than this
@@ -162,6 +162,8 @@ struct cc_list {
     X(INSTALL, 46, install)                                                                        \
     X(READ_INDEX, 47, read_index)                                                                  \
     X(READ_INDEX_RESP, 48, read_index_resp)                                                        \
+    X(SNAPSHOT_MAKE, 49, snapshot_make)                                                            \
+    X(SNAPSHOT_SAVE, 50, snapshot_save)                                                            \
     /* between members, on raft TCP connections */                                                 \
     X(PEER_HELLO, 64, peer_hello)                                                                  \
     X(PEER_REFUSE, 65, peer_refuse)                                                                \
@@ -196,8 +198,8 @@ struct cc_list {
 /* Master -> worker: reopen log files (SIGUSR1 on the master). */
 #define CC_MSG_FIELDS_log_reopen(F) F(NONE, unused)
 
-/* Master -> storage (the admin socket's `hash`): a hash of the key tree at
- * the applied index, to compare members; answered with HASH_RESP. */
+/* Master -> http (the admin socket's `hash`): a hash of the view's key tree
+ * at its raft index, to compare members; answered with HASH_RESP. */
 #define CC_MSG_FIELDS_hash_req(F)  F(U64, req_id)
 #define CC_MSG_FIELDS_hash_resp(F) F(U64, req_id) F(U64, index) F(U64, hash)
 /* Sent when a link opens, so each side learns which generation of the
@@ -225,29 +227,30 @@ struct cc_list {
 #define CC_MSG_FIELDS_propose_fail(F) F(U64, req_id) F(U16, code) F(BYTES, cause)
 /* consensus -> storage: make term/vote and these entries durable (an entry
  * at an index storage already has with another term replaces it and every
- * later one), then apply everything up to commit that is durable. seq
+ * later one); entries up to commit are committed. seq
  * numbers the APPENDs of one consensus process: PERSISTED echoes the last
  * one made durable, so consensus knows which raft updates are on disk. */
 #define CC_MSG_FIELDS_append(F)                                                                    \
     F(U64, seq) F(U64, term) F(U64, vote) F(U64, commit) F(LIST(entry), entries)
 /* storage -> consensus, after each transaction: APPENDs up to seq are
- * durable, the log ends at index (whose term is term), and the store has
- * applied every entry up to applied. */
-#define CC_MSG_FIELDS_persisted(F) F(U64, seq) F(U64, index) F(U64, term) F(U64, applied)
+ * durable, the log ends at index (whose term is term), and the durable
+ * snapshot of the state machine is at snapshot (log entries up to it may
+ * be compacted). */
+#define CC_MSG_FIELDS_persisted(F) F(U64, seq) F(U64, index) F(U64, term) F(U64, snapshot)
 /* consensus -> storage: entries through commit are committed. */
 #define CC_MSG_FIELDS_commit(F) F(U64, commit)
 /* consensus -> storage, when consensus (re)starts: what is durable? */
 #define CC_MSG_FIELDS_log_state_req(F) F(NONE, unused)
-/* The answer: everything a raft core restarts from. The store's applied
- * state stands in for raft's snapshot (it is written through to disk), so
- * members are the voters in effect at applied; terms covers the stored log
- * from first_index; confs are the membership entries above applied. */
+/* The answer: everything a raft core restarts from: the durable snapshot
+ * (members are the voters in effect at its index), terms covering the
+ * stored log from first_index, and the membership entries above the
+ * snapshot. */
 #define CC_MSG_FIELDS_log_state(F)                                                                 \
     F(U64, term)                                                                                   \
     F(U64, vote)                                                                                   \
     F(U64, commit)                                                                                 \
-    F(U64, applied)                                                                                \
-    F(U64, applied_term)                                                                           \
+    F(U64, snapshot_index)                                                                         \
+    F(U64, snapshot_term)                                                                          \
     F(U64, first_index) /* first entry still in the log (after compaction) */                      \
     F(U64, prev_term)   /* term of entry first_index - 1 */                                        \
     F(U64, last_index)                                                                             \
@@ -255,26 +258,29 @@ struct cc_list {
     F(LIST(peer_member), members)                                                                  \
     F(LIST(term_run), terms)                                                                       \
     F(LIST(entry), confs)
-/* storage -> http: committed entries, applied by storage, in raft index
- * order with no gap; http applies the same ones to its view. */
+/* consensus or storage -> http: committed entries in raft index order;
+ * http's view is the member's state machine and applies each once. */
 #define CC_MSG_FIELDS_applied(F) F(U64, raft_term) F(LIST(entry), entries)
-/* http -> storage: send every applied entry from index on, or a snapshot
- * when those are no longer in the log (also how http starts). */
+/* http -> storage: send every committed entry from index on, or the
+ * snapshot and the entries after it when those are no longer in the log
+ * (also how http starts: index 0). */
 #define CC_MSG_FIELDS_sync_req(F) F(U64, index)
 /* A store snapshot at raft index/term, in chunks: storage -> http (a view
- * that starts or lost track), storage -> consensus (for a lagging peer,
- * after SNAPSHOT_REQ) and consensus -> storage (one received from the
- * leader, kept aside until INSTALL). */
+ * that starts or lost track; the committed entries through upto follow at
+ * once, and the view serves once it applied them), storage -> consensus
+ * (for a lagging peer, after SNAPSHOT_REQ) and consensus -> storage (one
+ * received from the leader, kept aside until INSTALL); upto is 0 on those
+ * two. */
 #define CC_MSG_FIELDS_snapshot_chunk(F)                                                            \
-    F(U64, index) F(U64, term) F(U64, offset) F(U64, total) F(BYTES, data)
+    F(U64, index) F(U64, term) F(U64, offset) F(U64, total) F(BYTES, data) F(U64, upto)
 /* consensus -> storage: read entries from..to back (ENTRIES answers, with
  * fewer when some are compacted away). */
 #define CC_MSG_FIELDS_fetch(F)   F(U64, from) F(U64, to)
 #define CC_MSG_FIELDS_entries(F) F(LIST(entry), entries)
 /* consensus -> storage: log entries before upto may be deleted. */
 #define CC_MSG_FIELDS_compact(F) F(U64, upto)
-/* consensus -> storage: serialise the store at its applied index and send
- * it back in SNAPSHOT_CHUNKs, for member `to`. */
+/* consensus -> storage: send the durable snapshot back in SNAPSHOT_CHUNKs,
+ * for member `to`. */
 #define CC_MSG_FIELDS_snapshot_req(F) F(U64, to)
 /* consensus -> storage: replace the store and the whole log by the
  * snapshot received in SNAPSHOT_CHUNKs at index/term with these voters
@@ -347,6 +353,12 @@ struct cc_list {
 /* http -> consensus: a linearizable (quorum=true) read wants raft's
  * ReadIndex; the answer says which index the view must have applied before
  * it reads (code 0), or error 300 (code 300: no leader, leadership lost). */
+/* consensus -> http: the log is far past the durable snapshot: serialise
+ * the view (at least up to index) and hand it to storage. */
+#define CC_MSG_FIELDS_snapshot_make(F) F(U64, index)
+/* http -> storage: the view's store at raft index, in chunks, to be made
+ * the durable snapshot (storage adds the entry's term and the voters). */
+#define CC_MSG_FIELDS_snapshot_save(F)   F(U64, index) F(U64, offset) F(U64, total) F(BYTES, data)
 #define CC_MSG_FIELDS_read_index(F)      F(U64, req_id)
 #define CC_MSG_FIELDS_read_index_resp(F) F(U64, req_id) F(U64, index) F(U16, code)
 /* A follower's ReadIndex round, asked of the leader; ctx pairs the answer

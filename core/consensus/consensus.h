@@ -71,8 +71,13 @@ struct consensus {
     struct cc_pending_persist *pend;
     size_t n_pend, cap_pend;
     cc_raft_index apply_sent; /* highest apply_to told to storage */
-    cc_raft_index applied;    /* storage's applied index, as last reported */
+    cc_raft_index applied;    /* committed entries handed to the state machine */
     cc_raft_index http_sent;  /* highest committed entry handed to http */
+    /* the durable snapshot as stepped into the core, and a request for a
+     * new one (SNAPSHOT_MAKE) not yet answered */
+    cc_raft_index snapshot_index;
+    bool snap_wanted;
+    double snap_asked_at;
 
     /* proposals collected during one loop turn, stepped as one batch */
     struct cc_buf batch; /* packed entry payloads, each u32 length + bytes */
@@ -133,6 +138,10 @@ void cc_consensus_stop_raft(struct consensus *c);
 /* Steps one event and carries out the update. Returns the step's error. */
 int cc_consensus_step(struct consensus *c, const struct cc_raft_event *ev);
 void cc_consensus_on_persisted(struct consensus *c, const struct cc_msg_persisted *p);
+/* Asks http for a snapshot of its view; the tick asks again when no
+ * snapshot came. */
+void cc_consensus_ask_snapshot(struct consensus *c);
+void cc_consensus_snapshot_tick(struct consensus *c);
 void cc_consensus_on_entries(struct consensus *c, const struct cc_msg_entries *e);
 void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *m);
 void cc_consensus_on_peer_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk_peer *ch);

@@ -10,17 +10,23 @@
  *      number until PERSISTED covers it (votes and acks promise durable
  *      state);
  *   4. the PERSISTED event goes back to the core at the same moment;
- *   5. apply: storage applies committed entries itself up to the apply_to
- *      it is told (it holds the log), and reports its applied index with
- *      each PERSISTED, which becomes the APPLIED event;
- *   6. fetches become FETCH/ENTRIES round trips, want_snapshot is answered
- *      at once (storage's tree is written through, so the applied state is
- *      always a durable snapshot), compact_to becomes COMPACT.
+ *   5. apply: the state machine is the http worker's view. Committed
+ *      entries go to it from here (those still in the core's cache) and
+ *      from storage (read back from the durable log, filling gaps); storage
+ *      learns the commit index (COMMIT). Once handed over, an entry counts
+ *      as applied (APPLIED event): the view applies every committed entry
+ *      in order, and after any restart it is rebuilt from the snapshot and
+ *      the log, so nothing handed over is lost;
+ *   6. fetches become FETCH/ENTRIES round trips; want_snapshot asks http to
+ *      serialise its view into storage's snapshot file (SNAPSHOT_MAKE), and
+ *      SNAPSHOT_TAKEN is stepped when storage reports the file durable
+ *      (PERSISTED.snapshot); compact_to becomes COMPACT (storage never
+ *      compacts past its snapshot).
  *
  * Snapshots to a lagging follower: the core's SNAPSHOT message is not sent
- * as is. Storage serialises its tree at its own applied index A (>= the
- * core's snapshot point, <= commit), and the message goes out describing A
- * (term and voters from cc_raft_snapshot_meta_at), followed by the bytes in
+ * as is. Storage sends its durable snapshot file at index S (the core's
+ * snapshot point), and the message goes out describing S (term and voters
+ * from cc_raft_snapshot_meta_at), followed by the bytes in
  * SNAPSHOT_CHUNK_PEER frames; the follower steps the message once every
  * byte arrived, and its storage installs them on INSTALL. */
 #include <stdlib.h>
@@ -149,11 +155,11 @@ static int send_append(struct consensus *c, const struct cc_raft_update *u)
 }
 
 /* Committed entries go to the http worker straight from here as well as
- * through storage: the view applies whichever copy comes first (it skips
- * what it has), and this one is a hop and a database transaction earlier,
- * which is most of a write's latency after the quorum answered. Entries
- * whose payload left the core's cache are not sent: storage's stream
- * delivers them, and the view waits for it instead of skipping ahead. */
+ * from storage: the view applies whichever copy comes first (it skips
+ * what it has), and this one is a hop earlier, which is most of a write's
+ * latency after the quorum answered. Entries whose payload left the core's
+ * cache are not sent: storage's stream delivers them, and the view waits
+ * for it instead of skipping ahead. */
 static void send_committed_to_http(struct consensus *c, const struct cc_raft_update *u)
 {
     struct cc_link *l = cc_worker_link(c->w, CC_KIND_HTTP);
@@ -272,13 +278,55 @@ int cc_consensus_step(struct consensus *c, const struct cc_raft_event *ev)
     }
     bool want_snapshot = false;
     carry_out(c, u, &want_snapshot);
-    if (want_snapshot && c->raft != NULL && cc_raft_applied(c->raft) > 0) {
-        /* The applied state is on disk already (see the top). */
-        struct cc_raft_event s = {.type = CC_RAFT_EVENT_SNAPSHOT_TAKEN};
-        s.snapshot_taken.index = cc_raft_applied(c->raft);
-        cc_consensus_step(c, &s);
+    if (c->raft != NULL && c->apply_sent > c->applied) {
+        /* Handed to the state machine (see the top, 5.). */
+        c->applied = c->apply_sent;
+        struct cc_raft_event a = {.type = CC_RAFT_EVENT_APPLIED};
+        a.applied.index = c->applied;
+        cc_consensus_step(c, &a);
     }
+    if (want_snapshot && c->raft != NULL)
+        cc_consensus_ask_snapshot(c);
     return rc;
+}
+
+/* The view is serialised by http and made durable by storage; the core
+ * asks once per snapshot, so an answer that never comes (a worker
+ * restarting meanwhile) is asked for again from the tick. */
+#define SNAPSHOT_RETRY_S 30.0
+
+void cc_consensus_ask_snapshot(struct consensus *c)
+{
+    struct cc_link *l = cc_worker_link(c->w, CC_KIND_HTTP);
+    c->snap_wanted = true;
+    c->snap_asked_at = cc_now();
+    if (l == NULL || !l->up)
+        return;
+    struct cc_msg m = {.type = CC_MSG_SNAPSHOT_MAKE};
+    m.u.snapshot_make.index = c->applied;
+    cc_link_send(l, &m);
+}
+
+void cc_consensus_snapshot_tick(struct consensus *c)
+{
+    if (c->snap_wanted && cc_now() - c->snap_asked_at > SNAPSHOT_RETRY_S)
+        cc_consensus_ask_snapshot(c);
+}
+
+/* Storage's snapshot file reached index: the core may compact below it
+ * (never past what it counts as applied). */
+static void snapshot_durable(struct consensus *c, cc_raft_index index)
+{
+    cc_raft_index upto = index < cc_raft_applied(c->raft) ? index : cc_raft_applied(c->raft);
+    if (upto <= c->snapshot_index)
+        return;
+    struct cc_raft_event ev = {.type = CC_RAFT_EVENT_SNAPSHOT_TAKEN};
+    ev.snapshot_taken.index = upto;
+    /* Refused only when the core's snapshot is already at least as new
+     * (one installed from the leader): either way it has one up to here. */
+    cc_consensus_step(c, &ev);
+    c->snapshot_index = upto;
+    c->snap_wanted = false;
 }
 
 void cc_consensus_on_persisted(struct consensus *c, const struct cc_msg_persisted *p)
@@ -302,12 +350,8 @@ void cc_consensus_on_persisted(struct consensus *c, const struct cc_msg_persiste
         memmove(c->pend, c->pend + k, (c->n_pend - k) * sizeof(*c->pend));
         c->n_pend -= k;
     }
-    if (p->applied > c->applied) {
-        c->applied = p->applied;
-        struct cc_raft_event ev = {.type = CC_RAFT_EVENT_APPLIED};
-        ev.applied.index = p->applied;
-        cc_consensus_step(c, &ev);
-    }
+    if (p->snapshot > c->snapshot_index)
+        snapshot_durable(c, p->snapshot);
 }
 
 void cc_consensus_on_entries(struct consensus *c, const struct cc_msg_entries *m)
@@ -517,13 +561,13 @@ int cc_consensus_start_raft(struct consensus *c, const struct cc_msg_log_state *
 {
     struct cc_raft_restore rs = {0};
     rs.hard_state = (struct cc_raft_hard_state){ls->term, ls->vote, ls->commit};
-    rs.snapshot.index = ls->applied;
-    rs.snapshot.term = ls->applied_term;
+    rs.snapshot.index = ls->snapshot_index;
+    rs.snapshot.term = ls->snapshot_term;
     struct cc_rd rd = cc_msg_list_reader(&ls->members);
     struct cc_peer_member pm;
     while (rs.snapshot.membership.n < CC_RAFT_MAX_MEMBERS && cc_msg_peer_member_next(&rd, &pm) > 0)
         rs.snapshot.membership.ids[rs.snapshot.membership.n++] = pm.id;
-    rs.applied = ls->applied;
+    rs.applied = ls->snapshot_index;
     rs.log_first = ls->first_index;
     rs.prev_term = ls->prev_term;
     rs.log_last = ls->last_index;
@@ -553,23 +597,25 @@ int cc_consensus_start_raft(struct consensus *c, const struct cc_msg_log_state *
     free(confs);
     if (rc != 0) {
         cc_error("cannot start the raft core from the stored state (%s): term %llu, log "
-                 "%llu..%llu, applied %llu",
+                 "%llu..%llu, snapshot %llu",
                  cc_raft_strerror(rc), (unsigned long long)ls->term,
                  (unsigned long long)ls->first_index, (unsigned long long)ls->last_index,
-                 (unsigned long long)ls->applied);
+                 (unsigned long long)ls->snapshot_index);
         return -1;
     }
     c->seq = 0;
-    c->apply_sent = ls->applied;
-    c->applied = ls->applied;
-    c->http_sent = ls->applied;
+    c->apply_sent = ls->snapshot_index;
+    c->applied = ls->snapshot_index;
+    c->http_sent = ls->snapshot_index;
+    c->snapshot_index = ls->snapshot_index;
+    c->snap_wanted = false;
     c->role = CC_RAFT_FOLLOWER;
     c->leader = 0;
     c->term = ls->term;
-    cc_info("raft started: member %llx, term %llu, log %llu..%llu, applied %llu, %u voter(s)",
+    cc_info("raft started: member %llx, term %llu, log %llu..%llu, snapshot %llu, %u voter(s)",
             (unsigned long long)c->id.self_id, (unsigned long long)ls->term,
             (unsigned long long)ls->first_index, (unsigned long long)ls->last_index,
-            (unsigned long long)ls->applied, rs.snapshot.membership.n);
+            (unsigned long long)ls->snapshot_index, rs.snapshot.membership.n);
     return 0;
 }
 

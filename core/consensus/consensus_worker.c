@@ -4,12 +4,13 @@
  *   http --PROPOSE--> consensus --(leader: raft)--> peers
  *                      |  (follower: PEER_PROPOSE to the leader's consensus)
  *   consensus --APPEND/COMMIT--> storage --PERSISTED--> consensus
- *   storage --APPLIED--> http (answers its request when the entry carrying
+ *   consensus, storage --APPLIED--> http (its view is the state machine; it
+ *                              answers its request when the entry carrying
  *                              its member id and request id is applied)
  *
  * A follower's client writes go to the leader as PEER_PROPOSE; the leader
  * proposes them with the follower's member id as origin, so the follower's
- * http worker answers once its own storage applied the entry: read your
+ * http worker answers once its own view applied the entry: read your
  * writes on the member that took the request. While no leader is known,
  * proposals wait here (http gives up after its write timeout with error
  * 300).
@@ -417,6 +418,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct cc_raft_event ev = {.type = CC_RAFT_EVENT_TICK};
     cc_consensus_step(c, &ev);
     prune_routed(c);
+    cc_consensus_snapshot_tick(c);
     cc_consensus_reads_fail(c, cc_now() - (5.0 + 2.0 * c->w->cfg.election_timeout_ms / 1000.0));
     if (c->n_waiting > 0 && cc_now() - c->waiting_since > WAITING_MAX_S) {
         /* http answered those with a timeout long ago */

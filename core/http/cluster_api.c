@@ -80,7 +80,7 @@ static int cmp_member(const void *a, const void *b)
 static size_t read_members(struct cc_http *h, struct member *out, size_t max)
 {
     struct cc_v2_result res = {0};
-    if (h->view.store == NULL ||
+    if (!cc_view_ready(&h->view) ||
         cc_v2_store_get(h->view.store, "/0/members", true, true, 0, &res) != 0 || !res.event) {
         cc_v2_result_clear(&res);
         return 0;

@@ -291,7 +291,7 @@ static void on_health_resp(struct cc_http *h, const struct cc_msg_health_resp *r
     for (struct pending_health *p = h->health; p; p = p->next)
         if (p->id == r->req_id) {
             /* Healthy: a leader, and this member's view follows the log. */
-            health_done(h, p, r->healthy && r->leader != 0 && h->view.store != NULL);
+            health_done(h, p, r->healthy && r->leader != 0 && cc_view_ready(&h->view));
             return;
         }
 }
@@ -386,6 +386,9 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
         if (h->n_read_waits > 0)
             cc_keys_serve_reads(h);
         break;
+    case CC_MSG_SNAPSHOT_MAKE:
+        cc_view_save_snapshot(&h->view, cc_worker_link(w, CC_KIND_STORAGE));
+        break;
     case CC_MSG_READ_INDEX_RESP:
         cc_keys_on_read_index(h, m->u.read_index_resp.req_id, m->u.read_index_resp.index,
                               m->u.read_index_resp.code);
@@ -464,11 +467,25 @@ static void detail_json(struct cc_worker *w, char *buf, size_t len)
     snprintf(
         buf, len,
         "{\"listeners\":%zu,\"requests\":%llu,\"writes\":%u,\"watches\":%u,"
-        "\"cut_slow\":%llu,\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu}",
+        "\"cut_slow\":%llu,\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu,"
+        "\"snapshots_saved\":%llu}",
         h->n_bound, (unsigned long long)h->requests, h->n_writes, h->n_watches,
         (unsigned long long)h->cut_slow, (unsigned long long)h->view.raft_index,
         (unsigned long long)(h->view.store ? cc_v2_store_index(h->view.store) : 0),
-        (unsigned long long)h->view.syncs);
+        (unsigned long long)h->view.syncs, (unsigned long long)h->view.snapshots_saved);
+}
+
+/* The admin socket's `hash`: the view is this member's state machine. */
+static void on_control_msg(struct cc_worker *w, const struct cc_msg *m)
+{
+    struct cc_http *h = w->state;
+    if (m->type != CC_MSG_HASH_REQ)
+        return;
+    struct cc_msg r = {.type = CC_MSG_HASH_RESP};
+    r.u.hash_resp.req_id = m->u.hash_req.req_id;
+    if (cc_view_hash(&h->view, &r.u.hash_resp.index, &r.u.hash_resp.hash) != 0)
+        cc_warn("cannot hash the view (not loaded yet?)");
+    cc_control_send(&w->ctl, &r);
 }
 
 int cc_http_worker_main(struct cc_worker *w)
@@ -492,6 +509,7 @@ int cc_http_worker_main(struct cc_worker *w)
     cc_view_init(&h.view, h.cluster.self_id, cc_keys_on_result, cc_keys_on_synced, &h);
     w->on_link_msg = on_link_msg;
     w->on_link_up = on_link_up;
+    w->on_control_msg = on_control_msg;
     w->on_stop = on_stop;
     w->on_exit = on_exit_hook;
     w->inflight = inflight;

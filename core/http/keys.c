@@ -580,7 +580,7 @@ static int check_limits(struct cc_http *h, struct evhttp_request *req,
 
 void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
 {
-    if (h->view.store == NULL) {
+    if (!cc_view_ready(&h->view)) {
         wait_for_view(h, req);
         return;
     }

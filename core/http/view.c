@@ -1,5 +1,6 @@
 #include "core/http/view.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,22 @@ void cc_view_free(struct cc_view *v)
     cc_buf_free(&v->snap);
 }
 
+bool cc_view_ready(const struct cc_view *v)
+{
+    return v->store != NULL && v->ready;
+}
+
+static void check_ready(struct cc_view *v)
+{
+    if (v->ready || v->store == NULL || v->raft_index < v->ready_index)
+        return;
+    v->ready = true;
+    cc_info("view ready: raft index %llu, store index %llu", (unsigned long long)v->raft_index,
+            (unsigned long long)cc_v2_store_index(v->store));
+    if (v->on_synced)
+        v->on_synced(v->ctx);
+}
+
 void cc_view_request_sync(struct cc_view *v, struct cc_link *storage)
 {
     if (storage == NULL)
@@ -48,7 +65,8 @@ void cc_view_tick(struct cc_view *v, struct cc_link *storage)
 {
     if (storage == NULL || !storage->up)
         return;
-    if ((v->sync_pending && cc_now() - v->sync_sent > SYNC_RETRY_S) ||
+    bool stalled = v->sync_pending || (v->store != NULL && !v->ready);
+    if ((stalled && cc_now() - v->sync_sent > SYNC_RETRY_S) ||
         (!v->sync_pending && v->store == NULL)) {
         cc_warn("view: no answer from storage to the sync request; asking again");
         cc_view_request_sync(v, storage);
@@ -105,6 +123,7 @@ void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct
         v->sync_pending = false;
         apply_entry(v, &e);
     }
+    check_ready(v);
 }
 
 void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_chunk *m)
@@ -143,6 +162,64 @@ void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_c
     cc_buf_reset(&v->snap);
     cc_info("view loaded: raft index %llu, store index %llu", (unsigned long long)v->raft_index,
             (unsigned long long)cc_v2_store_index(s));
-    if (v->on_synced)
-        v->on_synced(v->ctx);
+    /* The committed entries after the snapshot follow in the same turn. */
+    v->ready = false;
+    v->ready_index = m->upto;
+    check_ready(v);
+}
+
+/* Chunks well under the frame limit. */
+#define SAVE_CHUNK (4u << 20)
+
+int cc_view_save_snapshot(struct cc_view *v, struct cc_link *storage)
+{
+    if (v->store == NULL || storage == NULL)
+        return -1;
+    struct cc_buf b;
+    cc_buf_init(&b);
+    if (cc_v2_store_snapshot_save(v->store, &b) != 0 || b.failed) {
+        cc_error("view: cannot serialise the store for a snapshot");
+        cc_buf_free(&b);
+        return -1;
+    }
+    for (size_t off = 0; off < b.len; off += SAVE_CHUNK) {
+        size_t n = b.len - off < SAVE_CHUNK ? b.len - off : SAVE_CHUNK;
+        struct cc_msg m = {.type = CC_MSG_SNAPSHOT_SAVE};
+        m.u.snapshot_save.index = v->raft_index;
+        m.u.snapshot_save.offset = off;
+        m.u.snapshot_save.total = b.len;
+        m.u.snapshot_save.data = (struct cc_bytes){b.data + off, (uint32_t)n};
+        cc_link_send(storage, &m);
+        /* One chunk per nanomsg message: the link's buffer stays small. */
+        cc_link_flush_now(storage);
+    }
+    cc_info("view: snapshot at raft index %llu handed to storage (%zu bytes)",
+            (unsigned long long)v->raft_index, b.len);
+    cc_buf_free(&b);
+    /* The serialised copy was as large as the tree: give it back to the
+     * system rather than keep it in the heap. */
+    malloc_trim(0);
+    v->snapshots_saved++;
+    return 0;
+}
+
+int cc_view_hash(struct cc_view *v, uint64_t *index, uint64_t *hash)
+{
+    if (v->store == NULL)
+        return -1;
+    struct cc_buf b;
+    cc_buf_init(&b);
+    int r = cc_v2_store_snapshot_save(v->store, &b);
+    if (r == 0 && !b.failed && b.len >= 8) {
+        /* The snapshot ends with an FNV-1a 64 of everything before it. */
+        struct cc_rd rd;
+        cc_rd_init(&rd, b.data + b.len - 8, 8);
+        *hash = cc_get_u64(&rd);
+        *index = v->raft_index;
+    } else {
+        r = -1;
+    }
+    cc_buf_free(&b);
+    malloc_trim(0);
+    return r;
 }

@@ -1,17 +1,22 @@
-/* The http worker's view of the store: its own copy of the deterministic
- * v2 store, fed by the storage worker in raft index order.
+/* The http worker's view of the store: the member's state machine, the
+ * deterministic v2 store (core/v2/store.h) fed with committed raft entries
+ * in index order. It is the only copy of the key tree the member keeps in
+ * memory; storage keeps the raft log and a snapshot file of this view.
  *
- * Storage sends every entry it applied (APPLIED), and consensus sends each
- * committed entry it still holds in memory as soon as it is committed
- * (sooner: no hop through storage, no database transaction first). The view
- * applies each index once, whichever copy comes first, so plain GETs and
- * watches are served from memory with no round trip (the DESIGN.md §2 read
- * path), and each write's result is computed here, for the client waiting
- * for it, once a majority has the entry durably. When the view starts, or
- * sees a gap in storage's stream (a message lost with a restarted worker),
- * it asks storage for what it misses (SYNC_REQ): the entries from its next
- * index, or a whole snapshot. A gap in consensus's stream (entries its
- * cache no longer held) waits for storage's copy. */
+ * Consensus sends each committed entry it still holds in memory as soon as
+ * it is committed, and storage sends every committed entry read back from
+ * the durable log a little later (APPLIED). The view applies each index
+ * once, whichever copy comes first, so plain GETs and watches are served
+ * from memory with no round trip (the DESIGN.md §2 read path), and each
+ * write's result is computed here, for the client waiting for it, once a
+ * majority has the entry durably. When the view starts, or sees a gap in
+ * storage's stream (a message lost with a restarted worker), it asks
+ * storage for what it misses (SYNC_REQ): the entries from its next index,
+ * or the snapshot and the entries after it. A gap in consensus's stream
+ * (entries its cache no longer held) waits for storage's copy.
+ *
+ * When consensus asks (SNAPSHOT_MAKE), the view is serialised and handed
+ * to storage (SNAPSHOT_SAVE), which makes it the durable snapshot. */
 #ifndef CC_CORE_HTTP_VIEW_H
 #define CC_CORE_HTTP_VIEW_H
 
@@ -27,12 +32,16 @@ struct cc_link;
  * the request waiting on req_id. The result is borrowed for the call. */
 typedef void (*cc_view_result_fn)(void *ctx, uint64_t req_id, uint64_t raft_index,
                                   struct cc_v2_result *res);
-/* The view became usable (first sync done) or was replaced by a snapshot. */
+/* The view became ready (first sync done) or was replaced by a snapshot. */
 typedef void (*cc_view_synced_fn)(void *ctx);
 
 struct cc_view {
     struct cc_v2_store *store; /* NULL until the first sync */
     uint64_t raft_index, raft_term;
+    /* Serving: the store is loaded and has applied what storage had
+     * committed when it sent it (ready_index). */
+    bool ready;
+    uint64_t ready_index;
     uint64_t self_id;
     bool sync_pending; /* a SYNC_REQ is out */
     double sync_sent;  /* when (monotonic s) */
@@ -41,12 +50,15 @@ struct cc_view {
     cc_view_result_fn on_result;
     cc_view_synced_fn on_synced;
     void *ctx;
-    uint64_t applied_entries, syncs, snapshots;
+    uint64_t applied_entries, syncs, snapshots, snapshots_saved;
 };
 
 void cc_view_init(struct cc_view *v, uint64_t self_id, cc_view_result_fn on_result,
                   cc_view_synced_fn on_synced, void *ctx);
 void cc_view_free(struct cc_view *v);
+/* The view may answer reads: loaded, and caught up with the log as it was
+ * when storage sent the snapshot. */
+bool cc_view_ready(const struct cc_view *v);
 
 /* Asks storage for everything after what the view has. */
 void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
@@ -55,6 +67,13 @@ void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
  * speed, straight from consensus (NULL: a gap waits for storage's copy). */
 void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct cc_msg_applied *m);
 void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_chunk *m);
+/* Serialises the store at the view's index and sends it to storage in
+ * SNAPSHOT_SAVE chunks. 0, or -1 when the view is not loaded or memory
+ * ran out (logged). */
+int cc_view_save_snapshot(struct cc_view *v, struct cc_link *storage);
+/* The FNV-1a 64 of the store's snapshot bytes at the view's index, to
+ * compare members (equal stores give equal bytes). 0 or -1. */
+int cc_view_hash(struct cc_view *v, uint64_t *index, uint64_t *hash);
 /* Called periodically: a sync that went unanswered (its answer lost with a
  * restarting worker) is asked again. */
 void cc_view_tick(struct cc_view *v, struct cc_link *storage);

@@ -9,9 +9,8 @@
 
 #include "core/log.h"
 
-/* Enough for the working set of the log tail and the tree's upper levels;
- * the key tree itself is served from memory, and pages that leave the
- * cache stay in the kernel's page cache. Measured (scripts/bench, load of
+/* Enough for the working set of the log tail; pages that leave the cache
+ * stay in the kernel's page cache. Measured (scripts/bench, load of
  * 100 000 keys): 2 MiB loads as fast as 8 MiB and saves 8 MB per member. */
 #define DB_CACHE_BYTES (2u << 20)
 
@@ -78,14 +77,12 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
         db->env = NULL;
         return -1;
     }
-    /* Data dirs of earlier builds have a TTL index nothing ever read (the
-     * TTL heap is rebuilt from nodes.db's expirations); writing it cost a
-     * read and a write per change. */
+    /* Data dirs of earlier builds have a TTL index nothing ever read;
+     * writing it cost a read and a write per change. (Their nodes.db and
+     * history.db become a snapshot: core/storage/legacy_tree.h.) */
     remove_stale_table(db, "ttl.db");
     if (open_table(db, &db->log, "log.db", err, errlen) != 0 ||
-        open_table(db, &db->meta, "meta.db", err, errlen) != 0 ||
-        open_table(db, &db->nodes, "nodes.db", err, errlen) != 0 ||
-        open_table(db, &db->history, "history.db", err, errlen) != 0) {
+        open_table(db, &db->meta, "meta.db", err, errlen) != 0) {
         cc_db_close(db);
         return -1;
     }
@@ -94,7 +91,7 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
 
 void cc_db_close(struct cc_db *db)
 {
-    DB **tables[] = {&db->log, &db->meta, &db->nodes, &db->history};
+    DB **tables[] = {&db->log, &db->meta};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         if (*tables[i]) {
             (*tables[i])->close(*tables[i], 0);

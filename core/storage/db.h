@@ -8,9 +8,9 @@
  *
  * Tables (btree, one file each):
  *   log.db      raft log: big-endian index -> entry record
- *   meta.db     hard state, applied index, log bounds
- *   nodes.db    the v2 key tree: store path -> node record
- *   history.db  the last events: big-endian etcd index -> event record */
+ *   meta.db     hard state, log bounds
+ * The state machine's snapshot is a file beside them
+ * (core/storage/snap_file.h). */
 #ifndef CC_CORE_STORAGE_DB_H
 #define CC_CORE_STORAGE_DB_H
 
@@ -21,7 +21,7 @@
 
 struct cc_db {
     DB_ENV *env;
-    DB *log, *meta, *nodes, *history;
+    DB *log, *meta;
     char home[4096];
 };
 

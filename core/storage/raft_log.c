@@ -7,9 +7,7 @@
 #include "core/log.h"
 
 static const char key_hard[] = "hard_state";
-static const char key_applied[] = "applied";
 static const char key_first[] = "log_first";
-static const char key_members[] = "members";
 
 static int meta_put(struct cc_db *db, DB_TXN *txn, const char *key, const uint64_t *v, int n)
 {
@@ -40,12 +38,6 @@ int cc_raftlog_save_hard_state(struct cc_db *db, DB_TXN *txn, const struct cc_ha
 {
     uint64_t v[3] = {hs->term, hs->vote, hs->commit};
     return meta_put(db, txn, key_hard, v, 3);
-}
-
-int cc_raftlog_save_applied(struct cc_db *db, DB_TXN *txn, uint64_t applied, uint64_t term)
-{
-    uint64_t v[2] = {applied, term};
-    return meta_put(db, txn, key_applied, v, 2);
 }
 
 static int decode_entry(const void *raw, size_t len, struct cc_entry *e)
@@ -84,8 +76,7 @@ static int read_last(struct cc_db *db, uint64_t *index, uint64_t *term, bool *fo
     return r;
 }
 
-int cc_raftlog_load(struct cc_db *db, struct cc_hard_state *hs, struct cc_log_bounds *b,
-                    uint64_t *applied, uint64_t *applied_term)
+int cc_raftlog_load(struct cc_db *db, struct cc_hard_state *hs, struct cc_log_bounds *b)
 {
     uint64_t v[3] = {0, 0, 0};
     memset(hs, 0, sizeof(*hs));
@@ -95,12 +86,6 @@ int cc_raftlog_load(struct cc_db *db, struct cc_hard_state *hs, struct cc_log_bo
     hs->term = v[0];
     hs->vote = v[1];
     hs->commit = v[2];
-    uint64_t a[2] = {0, 0};
-    r = meta_get(db, key_applied, a, 2);
-    if (r != 0 && r != DB_NOTFOUND)
-        return r;
-    *applied = a[0];
-    *applied_term = a[1];
     uint64_t f[2] = {1, 0};
     r = meta_get(db, key_first, f, 2);
     if (r != 0 && r != DB_NOTFOUND)
@@ -178,7 +163,7 @@ int cc_raftlog_append(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b,
                       const struct cc_entry *e)
 {
     if (e->index < b->first_index)
-        return 1; /* compacted away: it was applied long ago */
+        return 1; /* compacted away: below the snapshot */
     if (e->index <= b->last_index) {
         bool found;
         uint64_t t = cc_raftlog_term(db, txn, b, e->index, &found);
@@ -247,30 +232,4 @@ int cc_raftlog_reset(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uin
         *b = (struct cc_log_bounds){
             .first_index = index + 1, .prev_term = term, .last_index = index, .last_term = term};
     return r;
-}
-
-int cc_raftlog_save_members(struct cc_db *db, DB_TXN *txn, const uint64_t *ids, unsigned n)
-{
-    return meta_put(db, txn, key_members, ids, (int)n);
-}
-
-int cc_raftlog_load_members(struct cc_db *db, uint64_t *ids, unsigned max, unsigned *n)
-{
-    uint8_t raw[8 * 64];
-    size_t len = 0;
-    *n = 0;
-    int r = cc_db_get(db->meta, NULL, key_members, strlen(key_members), raw, sizeof(raw), &len);
-    if (r == DB_NOTFOUND)
-        return 0;
-    if (r != 0)
-        return r;
-    if (len % 8 != 0 || len / 8 > max)
-        return EINVAL;
-    for (size_t i = 0; i < len / 8; i++) {
-        struct cc_rd rd;
-        cc_rd_init(&rd, raw + 8 * i, 8);
-        ids[i] = cc_get_u64(&rd);
-    }
-    *n = (unsigned)(len / 8);
-    return 0;
 }

@@ -20,13 +20,11 @@ struct cc_log_bounds {
     uint64_t last_index, last_term;
 };
 
-/* Reads the hard state, the log bounds and the applied index (all zero, and
- * first_index 1, for a new database). 0 or a BDB error. */
-int cc_raftlog_load(struct cc_db *db, struct cc_hard_state *hs, struct cc_log_bounds *b,
-                    uint64_t *applied, uint64_t *applied_term);
+/* Reads the hard state and the log bounds (all zero, and first_index 1,
+ * for a new database). 0 or a BDB error. */
+int cc_raftlog_load(struct cc_db *db, struct cc_hard_state *hs, struct cc_log_bounds *b);
 
 int cc_raftlog_save_hard_state(struct cc_db *db, DB_TXN *txn, const struct cc_hard_state *hs);
-int cc_raftlog_save_applied(struct cc_db *db, DB_TXN *txn, uint64_t applied, uint64_t term);
 
 /* The term of the entry at index (prev_term for first_index - 1), or 0 with
  * *found false when the log does not have it. */
@@ -49,11 +47,6 @@ int cc_raftlog_read(struct cc_db *db, DB_TXN *txn, uint64_t index, struct cc_buf
  * index + 1 and follows an entry of term `term`. */
 int cc_raftlog_reset(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uint64_t index,
                      uint64_t term);
-
-/* The voters in effect at the applied index (ids ascending); *n 0 when
- * none was ever saved (the identity's initial members then). */
-int cc_raftlog_save_members(struct cc_db *db, DB_TXN *txn, const uint64_t *ids, unsigned n);
-int cc_raftlog_load_members(struct cc_db *db, uint64_t *ids, unsigned max, unsigned *n);
 
 /* Removes entries before `upto` (exclusive), keeping the bounds right. */
 int cc_raftlog_compact(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b, uint64_t upto);

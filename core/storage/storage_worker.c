@@ -1,28 +1,29 @@
 /* The storage worker: the only process that opens the node's Berkeley DB
  * environment (core/storage/db.h).
  *
- * It makes the raft log durable and applies committed entries to the v2
- * store. Everything consensus sent during a loop turn (APPEND, COMMIT) is
- * gathered and written together, which is group commit for free (STACK.md:
- * ~240 000 puts/s in batches against ~8 500/s with one synced transaction
- * each): first the hard state and new entries in one synchronous
- * transaction, after which consensus is told at once what is durable
- * (PERSISTED); then the committed entries are applied in a second
- * transaction that does not wait for the disk (a crash redoes it from the
- * durable log). Applied entries go to http (APPLIED) and the applied index
- * to consensus at most every REPORT_DELAY_MS: consensus hands committed
- * entries to http itself, storage's copy only fills gaps.
+ * It keeps the raft log, the hard state and the durable snapshot of the
+ * state machine (core/storage/snap_file.h); the state machine itself, the
+ * v2 key tree, lives once per member, in the http worker's view, as etcd
+ * keeps its store in memory next to its WAL and snap files.
  *
- * The key tree is kept in memory (the same deterministic store the http
- * worker runs) and written through to nodes.db/history.db in the
- * apply transaction, with the applied index; on start it is loaded back, so
- * a restart replays nothing already applied. That written-through tree is
- * also raft's snapshot: a lagging peer gets it serialised (SNAPSHOT_REQ),
- * and one received from the leader replaces tree and log (INSTALL).
+ * Everything consensus sent during a loop turn (APPEND, COMMIT) is gathered
+ * and written together, which is group commit for free (STACK.md: ~240 000
+ * puts/s in batches against ~8 500/s with one synced transaction each): the
+ * hard state and new entries in one synchronous transaction, after which
+ * consensus is told at once what is durable (PERSISTED). Committed entries
+ * are read back from the log and sent to http at most every
+ * REPORT_DELAY_MS: consensus hands them to http itself as soon as they are
+ * committed, storage's copy fills what its cache no longer held (after a
+ * restart of either, say).
  *
- * Log compaction follows the raft core (COMPACT), which keeps enough
- * entries behind its snapshot point for followers that are slightly
- * behind. */
+ * Snapshots: when the log has grown --snapshot-count entries past the last
+ * snapshot, consensus asks http for one (SNAPSHOT_MAKE); http serialises
+ * its view and sends it here (SNAPSHOT_SAVE), and once the file is durable
+ * consensus learns its index (PERSISTED.snapshot) and lets raft compact the
+ * log below it (COMPACT, never past the snapshot). The file is also what a
+ * lagging peer gets (SNAPSHOT_REQ), and one received from the leader
+ * replaces file and log (INSTALL). A restarted http worker gets the file
+ * and the committed entries after it (SYNC_REQ). */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,51 +34,63 @@
 #include "core/raft/raft.h"
 #include "core/storage/bootstrap.h"
 #include "core/storage/db.h"
+#include "core/storage/legacy_tree.h"
 #include "core/storage/raft_log.h"
-#include "core/storage/tree_store.h"
+#include "core/storage/snap_file.h"
+#include "core/v2/store.h"
 #include "core/worker.h"
 
 int cc_storage_worker_main(struct cc_worker *w);
 
 /* A snapshot is sent in chunks well under the frame limit. */
 #define SNAPSHOT_CHUNK (4u << 20)
-/* A snapshot received from the leader larger than this is refused. */
-#define INSTALL_MAX ((uint64_t)1 << 30)
+/* A snapshot received from the leader or http larger than this is refused. */
+#define SNAPSHOT_MAX ((uint64_t)1 << 30)
 /* ENTRIES answers stay well under the frame limit. */
 #define FETCH_MAX_BYTES (4u << 20)
+
+/* A snapshot file being written from chunks (from http, or the leader). */
+struct incoming_snap {
+    struct cc_snap_writer file;
+    uint64_t index, term, total;
+};
 
 struct storage {
     struct cc_worker *w;
     struct cc_db db;
-    struct cc_tree_store tree;
     struct cc_hard_state hs;
     struct cc_log_bounds bounds;
-    uint64_t applied, applied_term;
     uint64_t commit; /* highest commit index consensus told us */
     bool hs_dirty;
     struct cc_buf batch; /* entry records received this turn, in order */
     uint32_t batch_count;
     struct event *flush_ev;
-    uint64_t txns, entries_written, entries_applied;
-    uint64_t http_sync_from; /* 0: http in sync (or waiting for SYNC_REQ) */
-    bool http_wants_sync;
+    uint64_t txns, entries_written;
     uint64_t seq_received, seq_durable; /* APPEND sequence numbers (see proto) */
     uint64_t compact_to;                /* COMPACT asked for; done in the next flush */
-    uint64_t reported_applied;          /* applied index last sent in PERSISTED */
-    struct cc_raft_membership members;  /* voters in effect at `applied` */
     struct cc_cluster_def id;
-    struct cc_buf install; /* snapshot bytes from the leader, until INSTALL */
-    uint64_t install_index, install_term;
-    uint64_t snapshots_sent, snapshots_installed;
+    /* The durable snapshot, and the membership entries in the log above it
+     * (ascending): together the voters at any index of the log. */
+    struct cc_snap_meta snap;
+    struct cc_raft_conf_point *confs;
+    size_t n_confs, cap_confs;
+    uint64_t reported_snapshot;      /* snapshot index last sent in PERSISTED */
+    struct incoming_snap saving;     /* from http (SNAPSHOT_SAVE) */
+    struct incoming_snap installing; /* from the leader, until INSTALL */
+    uint64_t snapshots_saved, snapshots_sent, snapshots_installed;
     uint64_t saved_term, saved_vote; /* hard state last committed */
     struct event *checkpoint_ev;
-    /* Applied entries for http and the applied index for consensus, sent
-     * together a little later instead of after every transaction (see
+    /* Committed entries for http, read back from the log up to forwarded
+     * and sent a little later instead of after every transaction (see
      * on_report). */
+    uint64_t forwarded;
     struct cc_buf http_pending;
     uint32_t http_pending_n;
     struct event *report_ev;
 };
+
+/* The namespaces every store is created with (etcd's /0 and /1). */
+static const char *const namespaces[] = {"/0", "/1"};
 
 static void schedule_flush(struct storage *s)
 {
@@ -89,59 +102,57 @@ static struct cc_link *link_to(struct storage *s, enum cc_kind k)
     return cc_worker_link(s->w, k);
 }
 
-/* A membership entry changes the voters from its index on; applying it
- * records them with the applied index, for a restart's raft core. */
-static int apply_conf(struct storage *s, DB_TXN *txn, const struct cc_entry *e)
+/* ---- membership entries above the snapshot ---- */
+
+/* An entry written at index drops every membership entry at or after it
+ * (raft's conflict rule replaced them); a new one is remembered. */
+static int track_conf(struct storage *s, const struct cc_entry *e)
 {
+    while (s->n_confs > 0 && s->confs[s->n_confs - 1].index >= e->index)
+        s->n_confs--;
+    if (e->type != CC_RAFT_ENTRY_CONF)
+        return 0;
     struct cc_raft_conf conf;
     if (cc_raft_conf_decode(e->data.p, e->data.n, &conf) != 0) {
-        cc_error("apply: entry %llu holds an undecodable membership change; skipped",
+        cc_error("entry %llu holds an undecodable membership change; ignored",
                  (unsigned long long)e->index);
         return 0;
     }
-    s->members = conf.membership;
-    return cc_raftlog_save_members(&s->db, txn, s->members.ids, s->members.n);
+    if (s->n_confs == s->cap_confs) {
+        size_t cap = s->cap_confs ? 2 * s->cap_confs : 8;
+        struct cc_raft_conf_point *p = realloc(s->confs, cap * sizeof(*p));
+        if (p == NULL)
+            return -1;
+        s->confs = p;
+        s->cap_confs = cap;
+    }
+    s->confs[s->n_confs++] = (struct cc_raft_conf_point){e->index, conf.membership};
+    return 0;
 }
 
-/* Applies committed entries up to `upto` inside txn; their records are
- * appended to out (for http). Returns 0 or a BDB/apply error. */
-static int apply_committed(struct storage *s, DB_TXN *txn, uint64_t upto, struct cc_buf *out,
-                           uint32_t *count)
+/* The voters in effect at index (>= the snapshot's). */
+static void voters_at(const struct storage *s, uint64_t index, struct cc_snap_meta *m)
 {
-    struct cc_buf rec;
-    cc_buf_init(&rec);
-    int r = 0;
-    for (uint64_t i = s->applied + 1; i <= upto; i++) {
-        cc_buf_reset(&rec);
-        r = cc_raftlog_read(&s->db, txn, i, &rec);
-        if (r != 0) {
-            cc_error("apply: entry %llu missing from the log: %s", (unsigned long long)i,
-                     db_strerror(r));
-            break;
-        }
-        struct cc_rd rd;
-        cc_rd_init(&rd, rec.data, rec.len);
-        struct cc_entry e;
-        if (cc_msg_entry_next(&rd, &e) != 1) {
-            cc_error("apply: entry %llu is corrupt", (unsigned long long)i);
-            r = -1;
-            break;
-        }
-        r = e.type == CC_RAFT_ENTRY_CONF ? apply_conf(s, txn, &e)
-                                         : cc_tree_store_apply(&s->tree, txn, &e);
-        if (r != 0)
-            break;
-        s->applied = i;
-        s->applied_term = e.term;
-        s->entries_applied++;
-        cc_put_raw(out, rec.data, rec.len);
-        (*count)++;
+    m->n_voters = s->snap.n_voters;
+    memcpy(m->voters, s->snap.voters, sizeof(m->voters));
+    for (size_t i = 0; i < s->n_confs && s->confs[i].index <= index; i++) {
+        const struct cc_raft_membership *mb = &s->confs[i].membership;
+        m->n_voters = mb->n < CC_SNAP_MAX_VOTERS ? mb->n : CC_SNAP_MAX_VOTERS;
+        for (unsigned k = 0; k < m->n_voters; k++)
+            m->voters[k] = mb->ids[k];
     }
-    cc_buf_free(&rec);
-    if (r == 0 && *count > 0)
-        r = cc_raftlog_save_applied(&s->db, txn, s->applied, s->applied_term);
-    return r;
 }
+
+static void drop_confs_upto(struct storage *s, uint64_t index)
+{
+    size_t k = 0;
+    while (k < s->n_confs && s->confs[k].index <= index)
+        k++;
+    memmove(s->confs, s->confs + k, (s->n_confs - k) * sizeof(*s->confs));
+    s->n_confs -= k;
+}
+
+/* ---- reports ---- */
 
 static void send_applied(struct storage *s, const struct cc_buf *records, uint32_t count)
 {
@@ -163,15 +174,36 @@ static void send_persisted(struct storage *s)
     m.u.persisted.seq = s->seq_durable;
     m.u.persisted.index = s->bounds.last_index;
     m.u.persisted.term = s->bounds.last_term;
-    m.u.persisted.applied = s->applied;
-    s->reported_applied = s->applied;
+    m.u.persisted.snapshot = s->snap.index;
+    s->reported_snapshot = s->snap.index;
     cc_link_send(c, &m);
 }
 
-/* The durable part of a turn: hard state and new entries in one
- * transaction with a synchronous commit, then PERSISTED leaves at once:
- * the leader (or this member's consensus) waits on that answer, and the
- * apply work below does not need to delay it. Returns 0 or -1. */
+/* Neither is waited on: http gets committed entries from consensus first
+ * (storage's copy only fills what consensus no longer held). Sending them
+ * at most every REPORT_DELAY_MS saves a nanomsg message per write on every
+ * member, each a few context switches on these machines. */
+#define REPORT_DELAY_MS 20
+
+static void report_applied(struct storage *s)
+{
+    if (s->http_pending_n > 0) {
+        send_applied(s, &s->http_pending, s->http_pending_n);
+        cc_buf_reset(&s->http_pending);
+        s->http_pending_n = 0;
+    }
+}
+
+static void on_report(evutil_socket_t fd, short what, void *arg)
+{
+    report_applied(arg);
+}
+
+/* ---- the durable part of a turn ---- */
+
+/* Hard state and new entries in one transaction with a synchronous commit,
+ * then PERSISTED leaves at once: the leader (or this member's consensus)
+ * waits on that answer. Returns 0 or -1. */
 static int persist_batch(struct storage *s)
 {
     bool new_entries = s->batch_count > 0;
@@ -189,10 +221,12 @@ static int persist_batch(struct storage *s)
     struct cc_entry e;
     for (uint32_t i = 0; r == 0 && i < s->batch_count && cc_msg_entry_next(&rd, &e) > 0; i++) {
         int a = cc_raftlog_append(&s->db, txn, &s->bounds, &e);
-        if (a == 0)
+        if (a == 0) {
             s->entries_written++;
-        else if (a != 1) /* 1: already durable */
+            r = track_conf(s, &e);
+        } else if (a != 1) { /* 1: already durable */
             r = a;
+        }
     }
     if (r != 0) {
         cc_db_abort(txn);
@@ -217,71 +251,55 @@ static int persist_batch(struct storage *s)
     return 0;
 }
 
-/* Neither report is waited on: http gets committed entries from consensus
- * first (storage's copy only fills what consensus no longer held), and
- * consensus needs the applied index only to compact and snapshot. Sending
- * them at most every REPORT_DELAY_MS saves two nanomsg messages per write
- * on every member, each a few context switches on these machines. */
-#define REPORT_DELAY_MS 20
-
-static void report_applied(struct storage *s)
-{
-    if (s->http_pending_n > 0) {
-        send_applied(s, &s->http_pending, s->http_pending_n);
-        cc_buf_reset(&s->http_pending);
-        s->http_pending_n = 0;
-    }
-    if (s->applied != s->reported_applied)
-        send_persisted(s);
-}
-
-static void on_report(evutil_socket_t fd, short what, void *arg)
-{
-    report_applied(arg);
-}
-
-/* Applying committed entries and compacting: redoable from the durable log
- * after a crash, so the transaction does not wait for its own fsync. */
-static int apply_batch(struct storage *s)
+/* Committed entries not yet sent to http are read back from the log. */
+static int forward_committed(struct storage *s)
 {
     uint64_t target = s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
-    uint64_t compact = s->compact_to < s->applied + 1 ? s->compact_to : s->applied + 1;
-    if (target <= s->applied && compact <= s->bounds.first_index)
+    if (s->forwarded < s->snap.index)
+        s->forwarded = s->snap.index;
+    if (target <= s->forwarded)
+        return 0;
+    uint64_t from = s->forwarded + 1;
+    int r = 0;
+    for (uint64_t i = from; i <= target; i++) {
+        r = cc_raftlog_read(&s->db, NULL, i, &s->http_pending);
+        if (r != 0) {
+            cc_error("entry %llu missing from the log: %s", (unsigned long long)i, db_strerror(r));
+            return -1;
+        }
+        s->http_pending_n++;
+        s->forwarded = i;
+        if (s->http_pending.len > SNAPSHOT_CHUNK)
+            report_applied(s);
+    }
+    if (!evtimer_pending(s->report_ev, NULL)) {
+        struct timeval tv = {0, REPORT_DELAY_MS * 1000};
+        evtimer_add(s->report_ev, &tv);
+    }
+    return 0;
+}
+
+/* Log entries below the durable snapshot that raft no longer needs;
+ * redoable, so the transaction does not wait for the disk. */
+static int compact(struct storage *s)
+{
+    uint64_t upto = s->compact_to < s->snap.index + 1 ? s->compact_to : s->snap.index + 1;
+    if (upto <= s->bounds.first_index)
         return 0;
     DB_TXN *txn = cc_db_begin(&s->db);
     if (txn == NULL)
         return -1;
-    struct cc_buf applied;
-    cc_buf_init(&applied);
-    uint32_t n_applied = 0;
-    int r = 0;
-    if (target > s->applied)
-        r = apply_committed(s, txn, target, &applied, &n_applied);
-    if (r == 0 && compact > s->bounds.first_index)
-        r = cc_raftlog_compact(&s->db, txn, &s->bounds, compact);
+    int r = cc_raftlog_compact(&s->db, txn, &s->bounds, upto);
     if (r != 0) {
         cc_db_abort(txn);
-        cc_buf_free(&applied);
-        cc_error("apply failed (%s); exiting so it is redone from the log",
-                 r > 0 ? db_strerror(r) : "apply error");
+        cc_error("log compaction failed: %s", db_strerror(r));
         return -1;
     }
-    r = cc_db_commit_nosync(txn);
-    if (r != 0) {
-        cc_buf_free(&applied);
+    if ((r = cc_db_commit_nosync(txn)) != 0) {
         cc_error("commit failed: %s", db_strerror(r));
         return -1;
     }
     s->txns++;
-    if (n_applied > 0) {
-        cc_put_raw(&s->http_pending, applied.data, applied.len);
-        s->http_pending_n += n_applied;
-        if (!evtimer_pending(s->report_ev, NULL)) {
-            struct timeval tv = {0, REPORT_DELAY_MS * 1000};
-            evtimer_add(s->report_ev, &tv);
-        }
-    }
-    cc_buf_free(&applied);
     return 0;
 }
 
@@ -300,7 +318,7 @@ static void flush(struct storage *s)
         if (c != NULL)
             cc_link_flush_now(c);
     }
-    if (apply_batch(s) != 0)
+    if (forward_committed(s) != 0 || compact(s) != 0)
         goto fatal;
     return;
 fatal:
@@ -326,10 +344,11 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
         cc_warn("checkpoint failed: %s", db_strerror(r));
 }
 
-/* The stored log's terms as runs, and its membership entries above the
- * applied index: what a raft core restarts from. */
-static int scan_log(struct storage *s, struct cc_buf *terms, uint32_t *n_terms,
-                    struct cc_buf *confs, uint32_t *n_confs)
+/* ---- what a restarting consensus gets ---- */
+
+/* The stored log's terms as runs; with remember_confs, its membership
+ * entries above the snapshot are tracked again (at start). */
+static int scan_log(struct storage *s, struct cc_buf *terms, uint32_t *n_terms, bool remember_confs)
 {
     struct cc_buf rec;
     cc_buf_init(&rec);
@@ -346,16 +365,14 @@ static int scan_log(struct storage *s, struct cc_buf *terms, uint32_t *n_terms,
             r = -1;
             break;
         }
-        if (i == s->bounds.first_index || e.term != run_term) {
+        if (terms != NULL && (i == s->bounds.first_index || e.term != run_term)) {
             struct cc_term_run run = {i, e.term};
             cc_msg_term_run_put(terms, &run);
             (*n_terms)++;
             run_term = e.term;
         }
-        if (e.type == CC_RAFT_ENTRY_CONF && i > s->applied) {
-            cc_put_raw(confs, rec.data, rec.len);
-            (*n_confs)++;
-        }
+        if (remember_confs && e.index > s->snap.index && (r = track_conf(s, &e)) != 0)
+            break;
     }
     cc_buf_free(&rec);
     return r;
@@ -368,12 +385,23 @@ static void send_log_state(struct storage *s, struct cc_link *l)
     cc_buf_init(&members);
     cc_buf_init(&terms);
     cc_buf_init(&confs);
-    uint32_t n_terms = 0, n_confs = 0;
-    for (unsigned i = 0; i < s->members.n; i++) {
-        struct cc_peer_member pm = {s->members.ids[i]};
+    uint32_t n_terms = 0;
+    for (unsigned i = 0; i < s->snap.n_voters; i++) {
+        struct cc_peer_member pm = {s->snap.voters[i]};
         cc_msg_peer_member_put(&members, &pm);
     }
-    if (scan_log(s, &terms, &n_terms, &confs, &n_confs) != 0) {
+    for (size_t i = 0; i < s->n_confs; i++) {
+        /* The core wants the entries themselves: encode the voters back. */
+        struct cc_buf rec;
+        cc_buf_init(&rec);
+        int r = cc_raftlog_read(&s->db, NULL, s->confs[i].index, &rec);
+        if (r == 0)
+            cc_put_raw(&confs, rec.data, rec.len);
+        cc_buf_free(&rec);
+        if (r != 0)
+            confs.failed = true;
+    }
+    if (scan_log(s, &terms, &n_terms, false) != 0) {
         cc_error("cannot read the raft log back; exiting");
         cc_worker_exit(s->w, 1);
     } else {
@@ -382,15 +410,15 @@ static void send_log_state(struct storage *s, struct cc_link *l)
         ls->term = s->hs.term;
         ls->vote = s->hs.vote;
         ls->commit = s->hs.commit;
-        ls->applied = s->applied;
-        ls->applied_term = s->applied_term;
+        ls->snapshot_index = s->snap.index;
+        ls->snapshot_term = s->snap.term;
         ls->first_index = s->bounds.first_index;
         ls->prev_term = s->bounds.prev_term;
         ls->last_index = s->bounds.last_index;
         ls->last_term = s->bounds.last_term;
-        ls->members = (struct cc_list){s->members.n, members.data, (uint32_t)members.len};
+        ls->members = (struct cc_list){s->snap.n_voters, members.data, (uint32_t)members.len};
         ls->terms = (struct cc_list){n_terms, terms.data, (uint32_t)terms.len};
-        ls->confs = (struct cc_list){n_confs, confs.data, (uint32_t)confs.len};
+        ls->confs = (struct cc_list){(uint32_t)s->n_confs, confs.data, (uint32_t)confs.len};
         if (members.failed || terms.failed || confs.failed || cc_link_send(l, &m) != 0)
             cc_error("cannot send the log state to consensus");
         /* A new consensus process numbers its APPENDs from 1 again. */
@@ -401,54 +429,91 @@ static void send_log_state(struct storage *s, struct cc_link *l)
     cc_buf_free(&confs);
 }
 
-/* Sends the whole store at the applied index to l in SNAPSHOT_CHUNKs. */
-static void send_snapshot(struct storage *s, struct cc_link *l)
+/* ---- snapshots out ---- */
+
+static void send_chunk(struct cc_link *l, uint64_t index, uint64_t term, uint64_t upto,
+                       uint64_t off, uint64_t total, const void *p, size_t n)
 {
-    struct cc_buf snap;
-    cc_buf_init(&snap);
-    if (cc_tree_store_snapshot(&s->tree, &snap) != 0) {
-        cc_error("cannot serialise the store");
-        cc_buf_free(&snap);
-        return;
-    }
-    for (size_t off = 0; off < snap.len || off == 0; off += SNAPSHOT_CHUNK) {
-        size_t n = snap.len - off < SNAPSHOT_CHUNK ? snap.len - off : SNAPSHOT_CHUNK;
-        struct cc_msg m = {.type = CC_MSG_SNAPSHOT_CHUNK};
-        m.u.snapshot_chunk.index = s->applied;
-        m.u.snapshot_chunk.term = s->applied_term;
-        m.u.snapshot_chunk.offset = off;
-        m.u.snapshot_chunk.total = snap.len;
-        m.u.snapshot_chunk.data = (struct cc_bytes){snap.data + off, (uint32_t)n};
-        cc_link_send(l, &m);
-        if (snap.len == 0)
-            break;
-    }
-    cc_buf_free(&snap);
+    struct cc_msg m = {.type = CC_MSG_SNAPSHOT_CHUNK};
+    m.u.snapshot_chunk.upto = upto;
+    m.u.snapshot_chunk.index = index;
+    m.u.snapshot_chunk.term = term;
+    m.u.snapshot_chunk.offset = off;
+    m.u.snapshot_chunk.total = total;
+    m.u.snapshot_chunk.data = (struct cc_bytes){p, (uint32_t)n};
+    cc_link_send(l, &m);
+    /* One chunk per nanomsg message: the link's buffer stays small. */
+    cc_link_flush_now(l);
 }
 
-/* http (re)starts or lost track: send the entries it misses from the log, or
- * a snapshot of the store when they were compacted away. */
+/* Sends the durable snapshot to l in SNAPSHOT_CHUNKs: the file, or an empty
+ * store at index 0 before the first one; upto: see proto. 0 or -1
+ * (logged). */
+static int send_snapshot(struct storage *s, struct cc_link *l, uint64_t upto)
+{
+    if (s->snap.index == 0) {
+        struct cc_buf b;
+        cc_buf_init(&b);
+        struct cc_v2_store *st = cc_v2_store_new(namespaces, 2);
+        int r = st ? cc_v2_store_snapshot_save(st, &b) : -1;
+        cc_v2_store_free(st);
+        if (r == 0 && !b.failed)
+            send_chunk(l, 0, 0, upto, 0, b.len, b.data, b.len);
+        cc_buf_free(&b);
+        if (r != 0)
+            cc_error("cannot make an empty store");
+        return r;
+    }
+    size_t cap = s->snap.data_len < SNAPSHOT_CHUNK ? (size_t)s->snap.data_len : SNAPSHOT_CHUNK;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (buf == NULL) {
+        cc_error("out of memory sending the snapshot");
+        return -1;
+    }
+    int rc = 0;
+    uint64_t off = 0;
+    do {
+        size_t want = s->snap.data_len - off < cap ? (size_t)(s->snap.data_len - off) : cap;
+        long got = cc_snap_read_data(s->db.home, off, buf, want);
+        if (got != (long)want) {
+            cc_error("cannot read the snapshot file at %llu", (unsigned long long)off);
+            rc = -1;
+            break;
+        }
+        send_chunk(l, s->snap.index, s->snap.term, upto, off, s->snap.data_len, buf, want);
+        off += want;
+    } while (off < s->snap.data_len);
+    free(buf);
+    return rc;
+}
+
+/* http (re)starts or lost track: the committed entries it misses from the
+ * log, after the snapshot when they were compacted away (or it has
+ * nothing). */
 static void serve_sync(struct storage *s, struct cc_link *l, uint64_t from)
 {
     flush(s);
-    if (from >= s->bounds.first_index && from > 0) {
-        struct cc_buf recs;
-        cc_buf_init(&recs);
-        uint32_t n = 0;
-        for (uint64_t i = from; i <= s->applied; i++) {
-            if (cc_raftlog_read(&s->db, NULL, i, &recs) != 0)
-                break;
-            n++;
-            if (recs.len > SNAPSHOT_CHUNK || i == s->applied) {
-                send_applied(s, &recs, n);
-                cc_buf_reset(&recs);
-                n = 0;
-            }
-        }
-        cc_buf_free(&recs);
-        return;
+    uint64_t target = s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
+    if (from == 0 || from < s->bounds.first_index) {
+        if (send_snapshot(s, l, target) != 0)
+            return;
+        from = s->snap.index + 1;
     }
-    send_snapshot(s, l);
+    struct cc_buf recs;
+    cc_buf_init(&recs);
+    uint32_t n = 0;
+    for (uint64_t i = from; i <= target; i++) {
+        if (cc_raftlog_read(&s->db, NULL, i, &recs) != 0)
+            break;
+        n++;
+        if (recs.len > SNAPSHOT_CHUNK) {
+            send_applied(s, &recs, n);
+            cc_buf_reset(&recs);
+            n = 0;
+        }
+    }
+    send_applied(s, &recs, n);
+    cc_buf_free(&recs);
 }
 
 static void serve_fetch(struct storage *s, struct cc_link *l, uint64_t from, uint64_t to)
@@ -471,56 +536,120 @@ static void serve_fetch(struct storage *s, struct cc_link *l, uint64_t from, uin
     cc_buf_free(&recs);
 }
 
-static void on_install_chunk(struct storage *s, const struct cc_msg_snapshot_chunk *c)
+/* ---- snapshots in ---- */
+
+/* One chunk of an incoming snapshot; returns true when the last byte came. */
+static bool take_chunk(struct storage *s, struct incoming_snap *in, const char *tmp_name,
+                       uint64_t index, uint64_t term, uint64_t offset, uint64_t total,
+                       struct cc_bytes data)
 {
-    if (c->offset == 0) {
-        cc_buf_reset(&s->install);
-        s->install_index = c->index;
-        s->install_term = c->term;
-    } else if (c->offset != s->install.len || c->index != s->install_index) {
-        return; /* part of another transfer: wait for a whole one */
+    if (offset == 0) {
+        in->index = 0;
+        if (total > SNAPSHOT_MAX) {
+            cc_error("snapshot of %llu bytes refused (limit %llu)", (unsigned long long)total,
+                     (unsigned long long)SNAPSHOT_MAX);
+            cc_snap_writer_abandon(&in->file);
+            return false;
+        }
+        if (cc_snap_writer_begin(&in->file, s->db.home, tmp_name) != 0)
+            return false;
+        in->index = index;
+        in->term = term;
+        in->total = total;
+    } else if (!cc_snap_writer_active(&in->file) || in->index != index ||
+               offset != in->file.written || total != in->total) {
+        return false; /* part of another transfer: wait for a whole one */
     }
-    if (c->total > INSTALL_MAX) {
-        cc_error("snapshot of %llu bytes from the leader refused (limit %llu)",
-                 (unsigned long long)c->total, (unsigned long long)INSTALL_MAX);
-        cc_buf_reset(&s->install);
-        s->install_index = 0;
-        return;
+    if (data.n > 0 && cc_snap_writer_append(&in->file, data.p, data.n) != 0) {
+        in->index = 0;
+        return false;
     }
-    cc_put_raw(&s->install, c->data.p, c->data.n);
+    return in->file.written >= in->total;
 }
 
-/* The leader's snapshot replaces the store and the whole log, in one
- * transaction, after everything sent before it is durable. */
+/* http's view at index A becomes the durable snapshot: its term is read
+ * from the log, its voters follow from the membership entries. */
+static void on_save_chunk(struct storage *s, const struct cc_msg_snapshot_save *c)
+{
+    if (c->offset == 0) {
+        uint64_t last_committed =
+            s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
+        if (c->index <= s->snap.index || c->index > last_committed ||
+            c->index < s->bounds.first_index) {
+            cc_info("snapshot at %llu from http not taken (snapshot %llu, log %llu..%llu, "
+                    "commit %llu)",
+                    (unsigned long long)c->index, (unsigned long long)s->snap.index,
+                    (unsigned long long)s->bounds.first_index,
+                    (unsigned long long)s->bounds.last_index, (unsigned long long)s->commit);
+            cc_snap_writer_abandon(&s->saving.file);
+            s->saving.index = 0;
+            return;
+        }
+    }
+    if (!take_chunk(s, &s->saving, "snapshot.save.tmp", c->index, 0, c->offset, c->total, c->data))
+        return;
+    flush(s); /* the entries it covers are durable before it counts */
+    if (c->index <= s->snap.index) {
+        /* The leader's snapshot was installed meanwhile: it is newer. */
+        cc_snap_writer_abandon(&s->saving.file);
+        s->saving.index = 0;
+        return;
+    }
+    struct cc_snap_meta meta = {.index = c->index};
+    bool found = false;
+    meta.term = cc_raftlog_term(&s->db, NULL, &s->bounds, c->index, &found);
+    voters_at(s, c->index, &meta);
+    if (!found || cc_snap_writer_finish(&s->saving.file, &meta) != 0) {
+        if (!found)
+            cc_error("snapshot at %llu: the entry left the log meanwhile; dropped",
+                     (unsigned long long)c->index);
+        cc_snap_writer_abandon(&s->saving.file);
+        s->saving.index = 0;
+        return;
+    }
+    s->saving.index = 0;
+    s->snap = meta;
+    drop_confs_upto(s, meta.index);
+    s->snapshots_saved++;
+    cc_info("snapshot saved at raft index %llu term %llu (%llu bytes)",
+            (unsigned long long)meta.index, (unsigned long long)meta.term,
+            (unsigned long long)meta.data_len);
+    send_persisted(s);
+    schedule_flush(s); /* compaction may go further now */
+}
+
+/* The leader's snapshot replaces the file and the whole log, after
+ * everything sent before it is durable: the file first (whole, durable),
+ * then the log in one transaction; a crash between the two is repaired at
+ * start (the log is reset to a snapshot it does not reach). */
 static void install(struct storage *s, const struct cc_msg_install *in)
 {
     flush(s);
-    if (in->index == 0 || in->index != s->install_index) {
+    struct incoming_snap *is = &s->installing;
+    bool whole = in->index != 0 && in->index == is->index && cc_snap_writer_active(&is->file) &&
+                 is->file.written == is->total;
+    if (!whole) {
         if (in->index != 0)
             cc_error("INSTALL at %llu but the bytes received are for %llu; ignored",
-                     (unsigned long long)in->index, (unsigned long long)s->install_index);
-        cc_buf_free(&s->install);
-        cc_buf_init(&s->install);
-        s->install_index = 0;
+                     (unsigned long long)in->index, (unsigned long long)is->index);
+        cc_snap_writer_abandon(&is->file);
+        is->index = 0;
         s->seq_received = s->seq_durable = in->seq > s->seq_received ? in->seq : s->seq_received;
         send_persisted(s);
         return;
     }
-    struct cc_raft_membership members = {0};
+    struct cc_snap_meta meta = {.index = in->index, .term = in->term};
     struct cc_rd rd = cc_msg_list_reader(&in->members);
     struct cc_peer_member pm;
-    while (members.n < CC_RAFT_MAX_MEMBERS && cc_msg_peer_member_next(&rd, &pm) > 0)
-        members.ids[members.n++] = pm.id;
-    DB_TXN *txn = cc_db_begin(&s->db);
-    int r = txn ? 0 : -1;
-    if (r == 0)
-        r = cc_tree_store_install(&s->tree, txn, s->install.data, s->install.len);
+    while (meta.n_voters < CC_SNAP_MAX_VOTERS && cc_msg_peer_member_next(&rd, &pm) > 0)
+        meta.voters[meta.n_voters++] = pm.id;
+    int r = cc_snap_writer_finish(&is->file, &meta);
+    is->index = 0;
+    DB_TXN *txn = r == 0 ? cc_db_begin(&s->db) : NULL;
+    if (r == 0 && txn == NULL)
+        r = -1;
     if (r == 0)
         r = cc_raftlog_reset(&s->db, txn, &s->bounds, in->index, in->term);
-    if (r == 0)
-        r = cc_raftlog_save_applied(&s->db, txn, in->index, in->term);
-    if (r == 0)
-        r = cc_raftlog_save_members(&s->db, txn, members.ids, members.n);
     if (r == 0 && s->hs.commit < in->index) {
         s->hs.commit = in->index;
         r = cc_raftlog_save_hard_state(&s->db, txn, &s->hs);
@@ -531,29 +660,27 @@ static void install(struct storage *s, const struct cc_msg_install *in)
         cc_db_abort(txn);
     if (r != 0) {
         cc_error("cannot install the snapshot at %llu (%s); exiting", (unsigned long long)in->index,
-                 r > 0 ? db_strerror(r) : "it does not load");
+                 r > 0 ? db_strerror(r) : "file error");
         cc_worker_exit(s->w, 1);
         return;
     }
-    s->applied = in->index;
-    s->applied_term = in->term;
-    s->members = members;
+    s->snap = meta;
+    s->n_confs = 0;
     if (s->commit < in->index)
         s->commit = in->index;
+    s->forwarded = in->index;
+    cc_buf_reset(&s->http_pending);
+    s->http_pending_n = 0;
     s->snapshots_installed++;
-    cc_info("installed the leader's snapshot at raft index %llu term %llu (%zu bytes, store "
-            "index %llu)",
-            (unsigned long long)in->index, (unsigned long long)in->term, s->install.len,
-            (unsigned long long)cc_tree_store_index(&s->tree));
-    cc_buf_free(&s->install);
-    cc_buf_init(&s->install);
-    s->install_index = 0;
+    cc_info("installed the leader's snapshot at raft index %llu term %llu (%llu bytes)",
+            (unsigned long long)in->index, (unsigned long long)in->term,
+            (unsigned long long)meta.data_len);
     s->seq_received = s->seq_durable = in->seq > s->seq_received ? in->seq : s->seq_received;
     send_persisted(s);
-    /* The http view is behind the new store: make it reload. */
+    /* The http view is behind the new state: make it reload. */
     struct cc_link *h = link_to(s, CC_KIND_HTTP);
     if (h)
-        send_snapshot(s, h);
+        send_snapshot(s, h, in->index);
 }
 
 static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_msg *m)
@@ -607,10 +734,16 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
     case CC_MSG_SNAPSHOT_REQ:
         flush(s);
         s->snapshots_sent++;
-        send_snapshot(s, l);
+        send_snapshot(s, l, 0);
         break;
-    case CC_MSG_SNAPSHOT_CHUNK:
-        on_install_chunk(s, &m->u.snapshot_chunk);
+    case CC_MSG_SNAPSHOT_CHUNK: {
+        const struct cc_msg_snapshot_chunk *c = &m->u.snapshot_chunk;
+        take_chunk(s, &s->installing, "snapshot.install.tmp", c->index, c->term, c->offset,
+                   c->total, c->data);
+        break;
+    }
+    case CC_MSG_SNAPSHOT_SAVE:
+        on_save_chunk(s, &m->u.snapshot_save);
         break;
     case CC_MSG_INSTALL:
         install(s, &m->u.install);
@@ -620,32 +753,18 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
     }
 }
 
-static void on_control_msg(struct cc_worker *w, const struct cc_msg *m)
-{
-    struct storage *s = w->state;
-    if (m->type != CC_MSG_HASH_REQ)
-        return;
-    flush(s);
-    struct cc_msg r = {.type = CC_MSG_HASH_RESP};
-    r.u.hash_resp.req_id = m->u.hash_req.req_id;
-    r.u.hash_resp.index = s->applied;
-    if (cc_tree_store_hash(&s->tree, &r.u.hash_resp.hash) != 0)
-        cc_error("cannot hash the store");
-    cc_control_send(&w->ctl, &r);
-}
-
 static void detail_json(struct cc_worker *w, char *buf, size_t len)
 {
     struct storage *s = w->state;
     snprintf(buf, len,
-             "{\"applied\":%llu,\"commit\":%llu,\"first_index\":%llu,\"last_index\":%llu,"
-             "\"etcd_index\":%llu,\"txns\":%llu,\"entries_written\":%llu,"
-             "\"snapshots_sent\":%llu,\"snapshots_installed\":%llu}",
-             (unsigned long long)s->applied, (unsigned long long)s->commit,
-             (unsigned long long)s->bounds.first_index, (unsigned long long)s->bounds.last_index,
-             (unsigned long long)cc_tree_store_index(&s->tree), (unsigned long long)s->txns,
-             (unsigned long long)s->entries_written, (unsigned long long)s->snapshots_sent,
-             (unsigned long long)s->snapshots_installed);
+             "{\"commit\":%llu,\"first_index\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
+             "\"snapshot_bytes\":%llu,\"txns\":%llu,\"entries_written\":%llu,"
+             "\"snapshots_saved\":%llu,\"snapshots_sent\":%llu,\"snapshots_installed\":%llu}",
+             (unsigned long long)s->commit, (unsigned long long)s->bounds.first_index,
+             (unsigned long long)s->bounds.last_index, (unsigned long long)s->snap.index,
+             (unsigned long long)s->snap.data_len, (unsigned long long)s->txns,
+             (unsigned long long)s->entries_written, (unsigned long long)s->snapshots_saved,
+             (unsigned long long)s->snapshots_sent, (unsigned long long)s->snapshots_installed);
 }
 
 static void on_stop(struct cc_worker *w, unsigned deadline_ms)
@@ -667,20 +786,22 @@ static void on_exit_hook(struct cc_worker *w)
         event_free(s->report_ev);
     cc_buf_free(&s->http_pending);
     cc_buf_free(&s->batch);
-    cc_buf_free(&s->install);
-    cc_tree_store_close(&s->tree);
+    cc_snap_writer_abandon(&s->saving.file);
+    cc_snap_writer_abandon(&s->installing.file);
+    free(s->confs);
     cc_db_close(&s->db);
     cc_cluster_def_free(&s->id);
 }
 
+/* ---- start ---- */
+
 /* A brand-new log gets the cluster's first entries (bootstrap.h), durable
- * and applied before anything else can happen. */
+ * and committed before anything else can happen. */
 static int bootstrap(struct storage *s)
 {
-    struct cc_buf recs, applied;
+    struct cc_buf recs;
     cc_buf_init(&recs);
-    cc_buf_init(&applied);
-    uint32_t n = 0, n_applied = 0;
+    uint32_t n = 0;
     int r = cc_bootstrap_entries(&s->id, &recs, &n);
     DB_TXN *txn = r == 0 ? cc_db_begin(&s->db) : NULL;
     if (txn == NULL)
@@ -694,18 +815,55 @@ static int bootstrap(struct storage *s)
     if (r == 0)
         r = cc_raftlog_save_hard_state(&s->db, txn, &s->hs);
     if (r == 0)
-        r = cc_raftlog_save_members(&s->db, txn, s->members.ids, s->members.n);
-    if (r == 0)
-        r = apply_committed(s, txn, n, &applied, &n_applied);
-    if (r == 0)
         r = cc_db_commit(txn);
     else if (txn)
         cc_db_abort(txn);
     cc_buf_free(&recs);
-    cc_buf_free(&applied);
     if (r == 0)
-        cc_info("new cluster: wrote and applied the %u bootstrap entries", n);
+        cc_info("new cluster: wrote the %u bootstrap entries", n);
     return r;
+}
+
+/* The snapshot file and the log agree: a log that does not reach the
+ * snapshot, or holds another term at its index (a crash between the two
+ * steps of an install), restarts from the snapshot point. */
+static int reconcile_log(struct storage *s)
+{
+    if (s->snap.index == 0)
+        return 0;
+    bool found = false;
+    uint64_t t = cc_raftlog_term(&s->db, NULL, &s->bounds, s->snap.index, &found);
+    if (found && t == s->snap.term)
+        return 0;
+    if (!found && s->bounds.first_index > s->snap.index + 1)
+        return 0; /* compacted past it: cannot happen, and nothing to fix */
+    cc_warn("the log (%llu..%llu) does not hold the snapshot's entry %llu term %llu; it "
+            "restarts from the snapshot",
+            (unsigned long long)s->bounds.first_index, (unsigned long long)s->bounds.last_index,
+            (unsigned long long)s->snap.index, (unsigned long long)s->snap.term);
+    DB_TXN *txn = cc_db_begin(&s->db);
+    int r = txn ? cc_raftlog_reset(&s->db, txn, &s->bounds, s->snap.index, s->snap.term) : -1;
+    if (r == 0)
+        r = cc_db_commit(txn);
+    else if (txn)
+        cc_db_abort(txn);
+    return r;
+}
+
+/* The durable snapshot, checked whole; none before the first. */
+static int load_snapshot(struct storage *s, char *err, size_t errlen)
+{
+    int r = cc_snap_read_meta(s->db.home, &s->snap, err, errlen);
+    if (r < 0 || (r == 0 && cc_snap_verify(s->db.home, &s->snap, err, errlen) != 0))
+        return -1;
+    if (r == 1) {
+        /* Never taken: the cluster's initial members (ascending ids, as
+         * the identity keeps them). */
+        memset(&s->snap, 0, sizeof(s->snap));
+        for (size_t i = 0; i < s->id.n && i < CC_SNAP_MAX_VOTERS; i++)
+            s->snap.voters[s->snap.n_voters++] = s->id.members[i].id;
+    }
+    return 0;
 }
 
 int cc_storage_worker_main(struct cc_worker *w)
@@ -714,12 +872,12 @@ int cc_storage_worker_main(struct cc_worker *w)
     s.w = w;
     w->state = &s;
     w->on_link_msg = on_link_msg;
-    w->on_control_msg = on_control_msg;
     w->on_stop = on_stop;
     w->on_exit = on_exit_hook;
     w->detail_json = detail_json;
     cc_buf_init(&s.batch);
-    cc_buf_init(&s.install);
+    cc_snap_writer_init(&s.saving.file);
+    cc_snap_writer_init(&s.installing.file);
     s.flush_ev = event_new(w->base, -1, 0, on_flush, &s);
     cc_buf_init(&s.http_pending);
     s.report_ev = evtimer_new(w->base, on_report, &s);
@@ -736,40 +894,42 @@ int cc_storage_worker_main(struct cc_worker *w)
         cc_error("%s", err);
         return 1;
     }
-    int r = cc_raftlog_load(&s.db, &s.hs, &s.bounds, &s.applied, &s.applied_term);
-    unsigned nm = 0;
-    if (r == 0)
-        r = cc_raftlog_load_members(&s.db, s.members.ids, CC_RAFT_MAX_MEMBERS, &nm);
-    if (r != 0) {
-        cc_error("cannot read the raft log state: %s", db_strerror(r));
+    if (load_snapshot(&s, err, sizeof(err)) != 0) {
+        cc_error("%s; refusing to start (the log before it may be compacted away: restore "
+                 "this member from a backup, or remove it and add it again)",
+                 err);
         return 1;
     }
-    s.members.n = nm;
-    if (nm == 0) {
-        /* Never changed since the cluster was made: the initial members
-         * (ascending ids, as the identity keeps them). */
-        for (size_t i = 0; i < s.id.n && i < CC_RAFT_MAX_MEMBERS; i++)
-            s.members.ids[s.members.n++] = s.id.members[i].id;
+    if (cc_raftlog_load(&s.db, &s.hs, &s.bounds) != 0) {
+        cc_error("cannot read the raft log state");
+        return 1;
     }
-    if (cc_tree_store_open(&s.tree, &s.db, err, sizeof(err)) != 0) {
+    if (cc_legacy_tree_convert(&s.db, &s.snap, err, sizeof(err)) != 0) {
         cc_error("%s", err);
         return 1;
     }
-    if (s.bounds.last_index == 0 && s.applied == 0 && cc_tree_store_index(&s.tree) == 0 &&
-        bootstrap(&s) != 0) {
+    if (s.bounds.last_index == 0 && s.snap.index == 0 && bootstrap(&s) != 0) {
         cc_error("cannot write the bootstrap entries");
         return 1;
     }
+    if (reconcile_log(&s) != 0 || scan_log(&s, NULL, NULL, true) != 0) {
+        cc_error("cannot read the raft log back");
+        return 1;
+    }
+    if (s.hs.commit < s.snap.index)
+        s.hs.commit = s.snap.index;
     s.commit = s.hs.commit;
+    s.forwarded = s.snap.index;
     s.saved_term = s.hs.term;
     s.saved_vote = s.hs.vote;
     s.checkpoint_ev = event_new(w->base, -1, EV_PERSIST, on_checkpoint, &s);
     struct timeval cp = {CHECKPOINT_INTERVAL_MS / 1000, (CHECKPOINT_INTERVAL_MS % 1000) * 1000};
     if (s.checkpoint_ev)
         event_add(s.checkpoint_ev, &cp);
-    cc_info("database open: log %llu..%llu, applied %llu, store index %llu",
+    cc_info("database open: log %llu..%llu, commit %llu, snapshot at %llu (%llu bytes)",
             (unsigned long long)s.bounds.first_index, (unsigned long long)s.bounds.last_index,
-            (unsigned long long)s.applied, (unsigned long long)cc_tree_store_index(&s.tree));
+            (unsigned long long)s.hs.commit, (unsigned long long)s.snap.index,
+            (unsigned long long)s.snap.data_len);
     if (cc_worker_open_links(w) != 0)
         return 1;
     cc_worker_ready(w);

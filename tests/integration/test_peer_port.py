@@ -28,7 +28,7 @@ import pytest
 from harness import PEER_PORT, VERSION_BODY, next_address, wait_for
 
 HEADER = struct.Struct("<HBBHHI")  # magic, version, flags, type, reserved, length
-MAGIC, FRAME_VERSION, RAFT_WIRE_VERSION = 0x4343, 3, 1
+MAGIC, FRAME_VERSION, RAFT_WIRE_VERSION = 0x4343, 4, 1
 PEER_HELLO, PEER_REFUSE, RAFT = 64, 65, 66
 HELLO = struct.Struct("<HQQQ")  # version, cluster_id, from, to
 # RAFT's fields in order (proto/msg.h), both lists empty.

@@ -330,7 +330,7 @@ static void test_garbage(void)
     CHECK(contains(why, "bad frame header"));
 
     /* A partial header is only MORE. */
-    CHECK(feed_bytes(CC_PEER_ACCEPTOR, "CC\x03", 3, why, sizeof why) == CC_PEER_MORE);
+    CHECK(feed_bytes(CC_PEER_ACCEPTOR, "CC\x04", 3, why, sizeof why) == CC_PEER_MORE);
 
     /* Pseudo-random bytes: an error, never a crash or a success. */
     uint8_t junk[4096];

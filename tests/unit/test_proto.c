@@ -532,13 +532,13 @@ static void test_golden_bytes(void)
     /* One field per line; clang-format would align the bytes into columns. */
     /* clang-format off */
     static const uint8_t ready[] = {
-        0x43, 0x43, 3, 0, 1, 0, 0, 0, 13, 0, 0, 0, /* header: READY, 13 bytes */
+        0x43, 0x43, 4, 0, 1, 0, 0, 0, 13, 0, 0, 0, /* header: READY, 13 bytes */
         3,                                         /* kind */
         8, 7, 6, 5, 4, 3, 2, 1,                    /* gen */
         0x0d, 0x0c, 0x0b, 0x0a,                    /* pid */
     };
     static const uint8_t status[] = {
-        0x43, 0x43, 3, 0, 2, 0, 0, 0, 60, 0, 0, 0, /* header: STATUS, 60 bytes */
+        0x43, 0x43, 4, 0, 2, 0, 0, 0, 60, 0, 0, 0, /* header: STATUS, 60 bytes */
         9, 0, 0, 0, 0, 0, 0, 0,                    /* gen */
         0x2a, 0, 0, 0,                             /* pid */
         5, 0, 0, 0,                                /* queue_depth */
@@ -641,7 +641,7 @@ static void test_need_refuses_bad_header(void)
 
     h[2] = CC_FRAME_VERSION + 1;
     CHECK(cc_msg_need(h, 3, err, sizeof err) == -1);
-    CHECK_STR(err, "unsupported version 4");
+    CHECK_STR(err, "unsupported version 5");
     h[2] = CC_FRAME_VERSION;
     h[4] = 0xe7; /* type 999 */
     h[5] = 0x03;
@@ -758,7 +758,7 @@ static void test_reject_bad_header(void)
     cc_buf_reset(&b);
     put_header(&b, CC_FRAME_MAGIC, CC_FRAME_VERSION + 1, CC_MSG_STOP, 4);
     cc_put_u32(&b, 0);
-    CHECK_STR(reject(b.data, b.len, err, sizeof err), "unsupported version 4");
+    CHECK_STR(reject(b.data, b.len, err, sizeof err), "unsupported version 5");
     b.data[2] = 0;
     CHECK_STR(reject(b.data, b.len, err, sizeof err), "unsupported version 0");
     b.data[2] = CC_FRAME_VERSION;

@@ -41,18 +41,25 @@ static struct cc_msg_applied applied(struct cc_buf *b, uint64_t from, uint64_t t
 }
 
 /* Storage's snapshot of an empty store, described as raft index `index`,
- * delivered to the view in one chunk. */
-static void send_empty_snapshot(struct cc_view *v, uint64_t index)
+ * delivered to the view in one chunk; the committed entries through upto
+ * are to follow (0: none). */
+static void send_snapshot_upto(struct cc_view *v, uint64_t index, uint64_t upto)
 {
     struct cc_v2_store *s = mk_store_at(3);
     struct cc_buf snap;
     cc_buf_init(&snap);
     CHECK(cc_v2_store_snapshot_save(s, &snap) == 0);
-    struct cc_msg_snapshot_chunk c = {.index = index, .term = 2, .offset = 0, .total = snap.len};
+    struct cc_msg_snapshot_chunk c = {
+        .index = index, .term = 2, .offset = 0, .total = snap.len, .upto = upto};
     c.data = (struct cc_bytes){snap.data, (uint32_t)snap.len};
     cc_view_on_snapshot_chunk(v, &c);
     cc_buf_free(&snap);
     cc_v2_store_free(s);
+}
+
+static void send_empty_snapshot(struct cc_view *v, uint64_t index)
+{
+    send_snapshot_upto(v, index, 0);
 }
 
 /* A view holding an empty store at raft index 10, as after a first sync. */
@@ -134,8 +141,43 @@ static void test_older_snapshot_not_loaded(void)
     cc_view_free(&v);
 }
 
+static int synced_calls;
+
+static void on_synced(void *ctx)
+{
+    (void)ctx;
+    synced_calls++;
+}
+
+/* A view that starts from storage's snapshot does not answer reads before
+ * it applied the committed entries storage sends after it: a restarted
+ * member would otherwise serve a key as it was at the snapshot. */
+static void test_ready_only_after_the_entries_behind_the_snapshot(void)
+{
+    struct cc_view v;
+    cc_view_init(&v, 7, on_result, on_synced, NULL);
+    synced_calls = 0;
+    send_snapshot_upto(&v, 10, 13);
+    CHECK(v.store != NULL && v.raft_index == 10);
+    CHECK(!cc_view_ready(&v) && synced_calls == 0);
+    struct cc_buf b;
+    cc_buf_init(&b);
+    struct cc_msg_applied m = applied(&b, 11, 12);
+    cc_view_on_applied(&v, NULL, &m);
+    CHECK(!cc_view_ready(&v) && synced_calls == 0);
+    m = applied(&b, 13, 13);
+    cc_view_on_applied(&v, NULL, &m);
+    CHECK(cc_view_ready(&v) && synced_calls == 1);
+    /* Ready at once when nothing follows the snapshot. */
+    send_snapshot_upto(&v, 30, 30);
+    CHECK(cc_view_ready(&v) && synced_calls == 2);
+    cc_buf_free(&b);
+    cc_view_free(&v);
+}
+
 int main(void)
 {
+    RUN(test_ready_only_after_the_entries_behind_the_snapshot);
     RUN(test_consensus_then_storage_applies_once);
     RUN(test_gap_from_consensus_waits_for_storage);
     RUN(test_older_snapshot_not_loaded);
