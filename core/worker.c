@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
+
+/* See the mallopt() call in cc_worker_process_main. */
+#define WORKER_MMAP_THRESHOLD (1 << 20)
 
 double cc_now(void)
 {
@@ -304,6 +308,11 @@ int cc_worker_process_main(int argc, char **argv, char **envp)
     if (getppid() == 1)
         return 0;
     signal(SIGPIPE, SIG_IGN);
+    /* Large buffers (a snapshot in transit, a sync of a restarting view)
+     * are mapped and given back when freed. glibc's default threshold
+     * grows with the largest block freed, after which such buffers come
+     * from the heap and stay resident for the life of the worker. */
+    mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
     /* The master owns these: Ctrl-C reaches the whole process group, but only
      * the master decides the order in which workers stop. */
     signal(SIGINT, SIG_IGN);

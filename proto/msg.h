@@ -353,12 +353,14 @@ struct cc_list {
 /* http -> consensus: a linearizable (quorum=true) read wants raft's
  * ReadIndex; the answer says which index the view must have applied before
  * it reads (code 0), or error 300 (code 300: no leader, leadership lost). */
-/* consensus -> http: the log is far past the durable snapshot: serialise
- * the view (at least up to index) and hand it to storage. */
+/* consensus -> http: the log is far past the durable snapshot: write the
+ * view (at least up to index) out for storage (SNAPSHOT_SAVE). */
 #define CC_MSG_FIELDS_snapshot_make(F) F(U64, index)
-/* http -> storage: the view's store at raft index, in chunks, to be made
- * the durable snapshot (storage adds the entry's term and the voters). */
-#define CC_MSG_FIELDS_snapshot_save(F)   F(U64, index) F(U64, offset) F(U64, total) F(BYTES, data)
+/* http -> storage: the view's store at raft index is written and durable
+ * in member/snapshot.view.tmp (total data bytes with FNV-1a 64 hash, no
+ * header yet): storage adds the entry's term and the voters and puts it
+ * in place as the durable snapshot. */
+#define CC_MSG_FIELDS_snapshot_save(F)   F(U64, index) F(U64, total) F(U64, hash)
 #define CC_MSG_FIELDS_read_index(F)      F(U64, req_id)
 #define CC_MSG_FIELDS_read_index_resp(F) F(U64, req_id) F(U64, index) F(U16, code)
 /* A follower's ReadIndex round, asked of the leader; ctx pairs the answer

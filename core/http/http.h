@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/cluster_ids.h"
+#include "core/http/snapshot_child.h"
 #include "core/http/view.h"
 #include "core/worker.h"
 
@@ -49,6 +50,12 @@ struct cc_http {
     struct evhttp_bound_socket *bound[CC_WORKER_MAX_LISTENERS];
     size_t n_bound;
     struct cc_view view;
+    struct cc_snapshot_child snap_child; /* writes the view out for storage */
+    uint64_t snapshots_written;
+    /* Pacing (see start_snapshot): consensus asked for a snapshot, the
+     * size of the last one written, and view.applied_bytes when it began. */
+    bool snap_wanted;
+    uint64_t snap_last_bytes, snap_applied_bytes;
     struct cc_cluster_def cluster; /* ids and names from the configuration */
     double started_wall;           /* Unix seconds, for /v2/stats/self */
     /* From consensus (RAFT_STATUS-like fields of HEALTH answers). */

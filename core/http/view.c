@@ -1,6 +1,5 @@
 #include "core/http/view.h"
 
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +88,7 @@ static void apply_entry(struct cc_view *v, const struct cc_entry *e)
     }
     v->raft_index = e->index;
     v->applied_entries++;
+    v->applied_bytes += e->data.n;
     if (e->origin == v->self_id && e->req_id != 0 && v->on_result) {
         if (!have) {
             res.event = NULL;
@@ -168,41 +168,6 @@ void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_c
     check_ready(v);
 }
 
-/* Chunks well under the frame limit. */
-#define SAVE_CHUNK (4u << 20)
-
-int cc_view_save_snapshot(struct cc_view *v, struct cc_link *storage)
-{
-    if (v->store == NULL || storage == NULL)
-        return -1;
-    struct cc_buf b;
-    cc_buf_init(&b);
-    if (cc_v2_store_snapshot_save(v->store, &b) != 0 || b.failed) {
-        cc_error("view: cannot serialise the store for a snapshot");
-        cc_buf_free(&b);
-        return -1;
-    }
-    for (size_t off = 0; off < b.len; off += SAVE_CHUNK) {
-        size_t n = b.len - off < SAVE_CHUNK ? b.len - off : SAVE_CHUNK;
-        struct cc_msg m = {.type = CC_MSG_SNAPSHOT_SAVE};
-        m.u.snapshot_save.index = v->raft_index;
-        m.u.snapshot_save.offset = off;
-        m.u.snapshot_save.total = b.len;
-        m.u.snapshot_save.data = (struct cc_bytes){b.data + off, (uint32_t)n};
-        cc_link_send(storage, &m);
-        /* One chunk per nanomsg message: the link's buffer stays small. */
-        cc_link_flush_now(storage);
-    }
-    cc_info("view: snapshot at raft index %llu handed to storage (%zu bytes)",
-            (unsigned long long)v->raft_index, b.len);
-    cc_buf_free(&b);
-    /* The serialised copy was as large as the tree: give it back to the
-     * system rather than keep it in the heap. */
-    malloc_trim(0);
-    v->snapshots_saved++;
-    return 0;
-}
-
 int cc_view_hash(struct cc_view *v, uint64_t *index, uint64_t *hash)
 {
     if (v->store == NULL)
@@ -220,6 +185,5 @@ int cc_view_hash(struct cc_view *v, uint64_t *index, uint64_t *hash)
         r = -1;
     }
     cc_buf_free(&b);
-    malloc_trim(0);
     return r;
 }

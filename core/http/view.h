@@ -15,8 +15,9 @@
  * or the snapshot and the entries after it. A gap in consensus's stream
  * (entries its cache no longer held) waits for storage's copy.
  *
- * When consensus asks (SNAPSHOT_MAKE), the view is serialised and handed
- * to storage (SNAPSHOT_SAVE), which makes it the durable snapshot. */
+ * When consensus asks (SNAPSHOT_MAKE), the view is written out by a
+ * forked child (core/http/snapshot_child.h) and handed to storage
+ * (SNAPSHOT_SAVE), which makes it the durable snapshot. */
 #ifndef CC_CORE_HTTP_VIEW_H
 #define CC_CORE_HTTP_VIEW_H
 
@@ -50,7 +51,8 @@ struct cc_view {
     cc_view_result_fn on_result;
     cc_view_synced_fn on_synced;
     void *ctx;
-    uint64_t applied_entries, syncs, snapshots, snapshots_saved;
+    uint64_t applied_entries, syncs, snapshots;
+    uint64_t applied_bytes; /* request bytes of the entries applied */
 };
 
 void cc_view_init(struct cc_view *v, uint64_t self_id, cc_view_result_fn on_result,
@@ -67,10 +69,6 @@ void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
  * speed, straight from consensus (NULL: a gap waits for storage's copy). */
 void cc_view_on_applied(struct cc_view *v, struct cc_link *storage, const struct cc_msg_applied *m);
 void cc_view_on_snapshot_chunk(struct cc_view *v, const struct cc_msg_snapshot_chunk *m);
-/* Serialises the store at the view's index and sends it to storage in
- * SNAPSHOT_SAVE chunks. 0, or -1 when the view is not loaded or memory
- * ran out (logged). */
-int cc_view_save_snapshot(struct cc_view *v, struct cc_link *storage);
 /* The FNV-1a 64 of the store's snapshot bytes at the view's index, to
  * compare members (equal stores give equal bytes). 0 or -1. */
 int cc_view_hash(struct cc_view *v, uint64_t *index, uint64_t *hash);

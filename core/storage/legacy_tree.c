@@ -194,7 +194,7 @@ int cc_legacy_tree_convert(struct cc_db *db, struct cc_snap_meta *snap, char *er
         struct cc_snap_writer w;
         cc_snap_writer_init(&w);
         if (r == 0 && m.index > 0 &&
-            (cc_snap_writer_begin(&w, db->home, "snapshot.convert.tmp") != 0 ||
+            (cc_snap_writer_begin(&w, db->home, CC_SNAP_CONVERT_TMP) != 0 ||
              cc_snap_writer_append(&w, bytes.data, bytes.len) != 0 ||
              cc_snap_writer_finish(&w, &m) != 0))
             r = -1;

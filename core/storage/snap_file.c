@@ -231,7 +231,6 @@ int cc_snap_writer_begin(struct cc_snap_writer *w, const char *dir, const char *
     cc_snap_writer_abandon(w);
     snprintf(w->dir, sizeof(w->dir), "%s", dir);
     snap_path(w->tmp, sizeof(w->tmp), dir, tmp_name);
-    snap_path(w->final, sizeof(w->final), dir, "snapshot");
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (w->fd < 0) {
         cc_error("cannot create %s: %s", w->tmp, strerror(errno));
@@ -253,10 +252,44 @@ int cc_snap_writer_append(struct cc_snap_writer *w, const void *p, size_t n)
     }
     /* Start writing it out now, so that the fdatasync at the end, which
      * holds up the storage worker's loop, finds little left to do. */
-    sync_file_range(w->fd, (off_t)(CC_SNAP_HEADER_BYTES + w->written), (off_t)n,
-                    SYNC_FILE_RANGE_WRITE);
+    unsigned flags = SYNC_FILE_RANGE_WRITE;
+    if (w->paced)
+        flags |= SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
+    sync_file_range(w->fd, (off_t)(CC_SNAP_HEADER_BYTES + w->written), (off_t)n, flags);
     w->hash = fnv1a(w->hash, p, n);
     w->written += n;
+    return 0;
+}
+
+/* Header, fdatasync, rename, fsync of the directory, on an open file whose
+ * data is written. Closes fd. */
+static int seal_fd(int fd, const char *dir, const char *tmp, const struct cc_snap_meta *meta,
+                   uint64_t hash)
+{
+    char final[4200];
+    snap_path(final, sizeof(final), dir, "snapshot");
+    uint8_t h[CC_SNAP_HEADER_BYTES];
+    encode_header(h, meta, hash);
+    if (write_full(fd, h, sizeof(h), 0) != 0 || fdatasync(fd) != 0) {
+        cc_error("cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    if (rename(tmp, final) != 0) {
+        cc_error("cannot rename %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0 || fsync(d) != 0) {
+        cc_error("cannot sync %s: %s", dir, strerror(errno));
+        if (d >= 0)
+            close(d);
+        return -1;
+    }
+    close(d);
     return 0;
 }
 
@@ -265,27 +298,44 @@ int cc_snap_writer_finish(struct cc_snap_writer *w, struct cc_snap_meta *meta)
     if (w->fd < 0)
         return -1;
     meta->data_len = w->written;
-    uint8_t h[CC_SNAP_HEADER_BYTES];
-    encode_header(h, meta, w->hash);
-    if (write_full(w->fd, h, sizeof(h), 0) != 0 || fdatasync(w->fd) != 0) {
-        cc_error("cannot write %s: %s", w->tmp, strerror(errno));
+    int fd = w->fd;
+    w->fd = -1;
+    return seal_fd(fd, w->dir, w->tmp, meta, w->hash);
+}
+
+int cc_snap_writer_sync(struct cc_snap_writer *w, uint64_t *len, uint64_t *hash)
+{
+    if (w->fd < 0)
+        return -1;
+    if (fdatasync(w->fd) != 0) {
+        cc_error("cannot sync %s: %s", w->tmp, strerror(errno));
         cc_snap_writer_abandon(w);
         return -1;
     }
     close(w->fd);
     w->fd = -1;
-    if (rename(w->tmp, w->final) != 0) {
-        cc_error("cannot rename %s: %s", w->tmp, strerror(errno));
-        unlink(w->tmp);
-        return -1;
-    }
-    int d = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d < 0 || fsync(d) != 0) {
-        cc_error("cannot sync %s: %s", w->dir, strerror(errno));
-        if (d >= 0)
-            close(d);
-        return -1;
-    }
-    close(d);
+    *len = w->written;
+    *hash = w->hash;
     return 0;
+}
+
+int cc_snap_seal(const char *dir, const char *tmp_name, const struct cc_snap_meta *meta,
+                 uint64_t hash)
+{
+    char tmp[4200];
+    snap_path(tmp, sizeof(tmp), dir, tmp_name);
+    int fd = open(tmp, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cc_error("cannot open %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0 || (uint64_t)size != CC_SNAP_HEADER_BYTES + meta->data_len) {
+        cc_error("%s: %lld bytes, expected %llu", tmp, (long long)size,
+                 (unsigned long long)(CC_SNAP_HEADER_BYTES + meta->data_len));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    return seal_fd(fd, dir, tmp, meta, hash);
 }

@@ -15,10 +15,10 @@
  *   u64 FNV-1a 64 of the header bytes before it
  *   data
  *
- * A new snapshot is written to a temporary file while its bytes arrive, then
- * the header, fsync, rename over snapshot, fsync of the directory: the
- * file at the name is always whole. Only one is kept; a new one replaces it
- * only after it is durable. */
+ * A new snapshot is written to a temporary file while its bytes arrive (or
+ * by the http worker's snapshot child), then the header, fsync, rename over
+ * snapshot, fsync of the directory: the file at the name is always whole. Only one is kept; a new
+ * one replaces it only after it is durable. */
 #ifndef CC_CORE_STORAGE_SNAP_FILE_H
 #define CC_CORE_STORAGE_SNAP_FILE_H
 
@@ -28,6 +28,17 @@
 
 #define CC_SNAP_MAX_VOTERS   16
 #define CC_SNAP_HEADER_BYTES (8 + 16 + 4 + 8 * CC_SNAP_MAX_VOTERS + 24)
+
+/* Temporary files: the http worker's snapshot child writes the first,
+ * storage the leader's snapshot into the second, and the conversion of an
+ * old data dir the third. A crash may leave any of them behind. */
+#define CC_SNAP_VIEW_TMP    "snapshot.view.tmp"
+#define CC_SNAP_INSTALL_TMP "snapshot.install.tmp"
+#define CC_SNAP_CONVERT_TMP "snapshot.convert.tmp"
+#define CC_SNAP_TMP_NAMES                                                                          \
+    {                                                                                              \
+        CC_SNAP_VIEW_TMP, CC_SNAP_INSTALL_TMP, CC_SNAP_CONVERT_TMP                                 \
+    }
 
 struct cc_snap_meta {
     uint64_t index, term; /* index 0: no snapshot yet */
@@ -52,7 +63,12 @@ long cc_snap_read_data(const char *dir, uint64_t offset, void *buf, size_t cap);
 struct cc_snap_writer {
     int fd; /* -1: none in progress */
     uint64_t written, hash;
-    char tmp[4200], final[4200], dir[4096];
+    /* Each append waits until its bytes are on the disk: the disk serves
+     * the members' log syncs between the pieces instead of queueing them
+     * behind one large flush at the end. For a writer in the background
+     * (the http worker's snapshot child), in pieces of ~1 MiB. */
+    bool paced;
+    char tmp[4200], dir[4096];
 };
 
 void cc_snap_writer_init(struct cc_snap_writer *w);
@@ -66,6 +82,17 @@ int cc_snap_writer_append(struct cc_snap_writer *w, const void *p, size_t n);
  * makes the file durable and puts it in place. 0 or -1 (logged; the
  * previous snapshot stays). */
 int cc_snap_writer_finish(struct cc_snap_writer *w, struct cc_snap_meta *meta);
+/* Makes the data durable and closes the file, leaving it under its
+ * temporary name without a header, for cc_snap_seal by another process:
+ * the http worker's snapshot child writes the data, storage knows the
+ * term and voters. *len and *hash describe the data. 0 or -1 (logged;
+ * the file is removed). */
+int cc_snap_writer_sync(struct cc_snap_writer *w, uint64_t *len, uint64_t *hash);
+/* Puts dir/tmp_name, written by cc_snap_writer_sync with meta->data_len
+ * bytes hashing to hash, in place as the snapshot for meta. 0 or -1
+ * (logged; the temporary file is removed, the previous snapshot stays). */
+int cc_snap_seal(const char *dir, const char *tmp_name, const struct cc_snap_meta *meta,
+                 uint64_t hash);
 void cc_snap_writer_abandon(struct cc_snap_writer *w);
 bool cc_snap_writer_active(const struct cc_snap_writer *w);
 

@@ -17,8 +17,9 @@
  * restart of either, say).
  *
  * Snapshots: when the log has grown --snapshot-count entries past the last
- * snapshot, consensus asks http for one (SNAPSHOT_MAKE); http serialises
- * its view and sends it here (SNAPSHOT_SAVE), and once the file is durable
+ * snapshot, consensus asks http for one (SNAPSHOT_MAKE); http's snapshot
+ * child writes its view to a file and http tells us (SNAPSHOT_SAVE); we
+ * add the header (term, voters) and put it in place, and once it is durable
  * consensus learns its index (PERSISTED.snapshot) and lets raft compact the
  * log below it (COMPACT, never past the snapshot). The file is also what a
  * lagging peer gets (SNAPSHOT_REQ), and one received from the leader
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/identity.h"
 #include "core/log.h"
@@ -44,12 +46,12 @@ int cc_storage_worker_main(struct cc_worker *w);
 
 /* A snapshot is sent in chunks well under the frame limit. */
 #define SNAPSHOT_CHUNK (4u << 20)
-/* A snapshot received from the leader or http larger than this is refused. */
+/* A snapshot received from the leader larger than this is refused. */
 #define SNAPSHOT_MAX ((uint64_t)1 << 30)
 /* ENTRIES answers stay well under the frame limit. */
 #define FETCH_MAX_BYTES (4u << 20)
 
-/* A snapshot file being written from chunks (from http, or the leader). */
+/* A snapshot file being written from the leader's chunks. */
 struct incoming_snap {
     struct cc_snap_writer file;
     uint64_t index, term, total;
@@ -64,7 +66,7 @@ struct storage {
     bool hs_dirty;
     struct cc_buf batch; /* entry records received this turn, in order */
     uint32_t batch_count;
-    struct event *flush_ev;
+    struct event *flush_ev, *compact_ev;
     uint64_t txns, entries_written;
     uint64_t seq_received, seq_durable; /* APPEND sequence numbers (see proto) */
     uint64_t compact_to;                /* COMPACT asked for; done in the next flush */
@@ -75,7 +77,6 @@ struct storage {
     struct cc_raft_conf_point *confs;
     size_t n_confs, cap_confs;
     uint64_t reported_snapshot;      /* snapshot index last sent in PERSISTED */
-    struct incoming_snap saving;     /* from http (SNAPSHOT_SAVE) */
     struct incoming_snap installing; /* from the leader, until INSTALL */
     uint64_t snapshots_saved, snapshots_sent, snapshots_installed;
     uint64_t saved_term, saved_vote; /* hard state last committed */
@@ -279,13 +280,26 @@ static int forward_committed(struct storage *s)
     return 0;
 }
 
-/* Log entries below the durable snapshot that raft no longer needs;
- * redoable, so the transaction does not wait for the disk. */
+/* Entries deleted per loop turn: snapshots can be ~100 000 entries apart
+ * (http paces them by size), and deleting them all in one transaction
+ * held up the next APPEND for ~150 ms. */
+#define COMPACT_BATCH 2000
+
+/* Log entries below the durable snapshot that raft no longer needs, a
+ * batch per turn; redoable, so the transaction does not wait for the
+ * disk. */
 static int compact(struct storage *s)
 {
     uint64_t upto = s->compact_to < s->snap.index + 1 ? s->compact_to : s->snap.index + 1;
     if (upto <= s->bounds.first_index)
         return 0;
+    if (upto - s->bounds.first_index > COMPACT_BATCH) {
+        upto = s->bounds.first_index + COMPACT_BATCH;
+        /* The rest after the next poll: an event made active now would run
+         * in this same turn, before any APPEND waiting on the socket. */
+        struct timeval now = {0, 0};
+        evtimer_add(s->compact_ev, &now);
+    }
     DB_TXN *txn = cc_db_begin(&s->db);
     if (txn == NULL)
         return -1;
@@ -538,7 +552,7 @@ static void serve_fetch(struct storage *s, struct cc_link *l, uint64_t from, uin
 
 /* ---- snapshots in ---- */
 
-/* One chunk of an incoming snapshot; returns true when the last byte came. */
+/* One chunk of the leader's snapshot; returns true when the last byte came. */
 static bool take_chunk(struct storage *s, struct incoming_snap *in, const char *tmp_name,
                        uint64_t index, uint64_t term, uint64_t offset, uint64_t total,
                        struct cc_bytes data)
@@ -567,47 +581,31 @@ static bool take_chunk(struct storage *s, struct incoming_snap *in, const char *
     return in->file.written >= in->total;
 }
 
-/* http's view at index A becomes the durable snapshot: its term is read
- * from the log, its voters follow from the membership entries. */
-static void on_save_chunk(struct storage *s, const struct cc_msg_snapshot_save *c)
+/* http's view at index A, written to a file by its snapshot child,
+ * becomes the durable snapshot: its term is read from the log, its voters
+ * follow from the membership entries. */
+static void on_view_written(struct storage *s, const struct cc_msg_snapshot_save *c)
 {
-    if (c->offset == 0) {
-        uint64_t last_committed =
-            s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
-        if (c->index <= s->snap.index || c->index > last_committed ||
-            c->index < s->bounds.first_index) {
-            cc_info("snapshot at %llu from http not taken (snapshot %llu, log %llu..%llu, "
-                    "commit %llu)",
-                    (unsigned long long)c->index, (unsigned long long)s->snap.index,
-                    (unsigned long long)s->bounds.first_index,
-                    (unsigned long long)s->bounds.last_index, (unsigned long long)s->commit);
-            cc_snap_writer_abandon(&s->saving.file);
-            s->saving.index = 0;
-            return;
-        }
-    }
-    if (!take_chunk(s, &s->saving, "snapshot.save.tmp", c->index, 0, c->offset, c->total, c->data))
-        return;
     flush(s); /* the entries it covers are durable before it counts */
-    if (c->index <= s->snap.index) {
-        /* The leader's snapshot was installed meanwhile: it is newer. */
-        cc_snap_writer_abandon(&s->saving.file);
-        s->saving.index = 0;
-        return;
-    }
-    struct cc_snap_meta meta = {.index = c->index};
+    uint64_t last_committed = s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
+    struct cc_snap_meta meta = {.index = c->index, .data_len = c->total};
     bool found = false;
-    meta.term = cc_raftlog_term(&s->db, NULL, &s->bounds, c->index, &found);
-    voters_at(s, c->index, &meta);
-    if (!found || cc_snap_writer_finish(&s->saving.file, &meta) != 0) {
-        if (!found)
-            cc_error("snapshot at %llu: the entry left the log meanwhile; dropped",
-                     (unsigned long long)c->index);
-        cc_snap_writer_abandon(&s->saving.file);
-        s->saving.index = 0;
+    if (c->index > s->snap.index && c->index <= last_committed)
+        meta.term = cc_raftlog_term(&s->db, NULL, &s->bounds, c->index, &found);
+    if (!found) {
+        cc_info("snapshot at %llu from http not taken (snapshot %llu, log %llu..%llu, "
+                "commit %llu)",
+                (unsigned long long)c->index, (unsigned long long)s->snap.index,
+                (unsigned long long)s->bounds.first_index, (unsigned long long)s->bounds.last_index,
+                (unsigned long long)s->commit);
+        char tmp[sizeof(s->db.home) + 32];
+        snprintf(tmp, sizeof(tmp), "%s/%s", s->db.home, CC_SNAP_VIEW_TMP);
+        unlink(tmp);
         return;
     }
-    s->saving.index = 0;
+    voters_at(s, c->index, &meta);
+    if (cc_snap_seal(s->db.home, CC_SNAP_VIEW_TMP, &meta, c->hash) != 0)
+        return; /* logged; consensus asks again */
     s->snap = meta;
     drop_confs_upto(s, meta.index);
     s->snapshots_saved++;
@@ -738,12 +736,12 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
         break;
     case CC_MSG_SNAPSHOT_CHUNK: {
         const struct cc_msg_snapshot_chunk *c = &m->u.snapshot_chunk;
-        take_chunk(s, &s->installing, "snapshot.install.tmp", c->index, c->term, c->offset,
-                   c->total, c->data);
+        take_chunk(s, &s->installing, CC_SNAP_INSTALL_TMP, c->index, c->term, c->offset, c->total,
+                   c->data);
         break;
     }
     case CC_MSG_SNAPSHOT_SAVE:
-        on_save_chunk(s, &m->u.snapshot_save);
+        on_view_written(s, &m->u.snapshot_save);
         break;
     case CC_MSG_INSTALL:
         install(s, &m->u.install);
@@ -780,13 +778,14 @@ static void on_exit_hook(struct cc_worker *w)
     struct storage *s = w->state;
     if (s->flush_ev)
         event_free(s->flush_ev);
+    if (s->compact_ev)
+        event_free(s->compact_ev);
     if (s->checkpoint_ev)
         event_free(s->checkpoint_ev);
     if (s->report_ev)
         event_free(s->report_ev);
     cc_buf_free(&s->http_pending);
     cc_buf_free(&s->batch);
-    cc_snap_writer_abandon(&s->saving.file);
     cc_snap_writer_abandon(&s->installing.file);
     free(s->confs);
     cc_db_close(&s->db);
@@ -850,9 +849,16 @@ static int reconcile_log(struct storage *s)
     return r;
 }
 
-/* The durable snapshot, checked whole; none before the first. */
+/* The durable snapshot, checked whole; none before the first. Temporary
+ * files of transfers a crash cut short are removed. */
 static int load_snapshot(struct storage *s, char *err, size_t errlen)
 {
+    const char *tmp_names[] = CC_SNAP_TMP_NAMES;
+    for (size_t i = 0; i < sizeof(tmp_names) / sizeof(tmp_names[0]); i++) {
+        char p[sizeof(s->db.home) + 32];
+        snprintf(p, sizeof(p), "%s/%s", s->db.home, tmp_names[i]);
+        unlink(p);
+    }
     int r = cc_snap_read_meta(s->db.home, &s->snap, err, errlen);
     if (r < 0 || (r == 0 && cc_snap_verify(s->db.home, &s->snap, err, errlen) != 0))
         return -1;
@@ -876,12 +882,12 @@ int cc_storage_worker_main(struct cc_worker *w)
     w->on_exit = on_exit_hook;
     w->detail_json = detail_json;
     cc_buf_init(&s.batch);
-    cc_snap_writer_init(&s.saving.file);
     cc_snap_writer_init(&s.installing.file);
     s.flush_ev = event_new(w->base, -1, 0, on_flush, &s);
+    s.compact_ev = evtimer_new(w->base, on_flush, &s);
     cc_buf_init(&s.http_pending);
     s.report_ev = evtimer_new(w->base, on_report, &s);
-    if (s.flush_ev == NULL || s.report_ev == NULL) {
+    if (s.flush_ev == NULL || s.compact_ev == NULL || s.report_ev == NULL) {
         cc_error("cannot create the storage worker's events");
         return 1;
     }

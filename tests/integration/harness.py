@@ -23,6 +23,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -94,6 +95,23 @@ def http_request(ip, port, path, method="GET", timeout=5.0, headers=None, body=N
         return r.status, body, {k.lower(): v for k, v in r.getheaders()}
     finally:
         conn.close()
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def put_form(node, key, value, timeout=5.0):
+    """PUT /v2/keys/<key> with value=<value> as a form body, as etcd
+    clients send it: (status, body bytes, headers)."""
+    return http_request(
+        node.ip,
+        CLIENT_PORT,
+        f"/v2/keys/{key}",
+        method="PUT",
+        headers=FORM,
+        body=urllib.parse.urlencode({"value": value}),
+        timeout=timeout,
+    )
 
 
 class Hammer(threading.Thread):
@@ -487,6 +505,15 @@ class Node:
         self.remember_pids()
         os.kill(self.proc.pid, sig)
         return self.proc.wait(timeout)
+
+    def kill_all(self):
+        """SIGKILL to the master and every worker at once, as a power cut
+        would; returns when all of them are gone."""
+        pids = set(self.worker_pids().values()) | {self.proc.pid}
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+        self.proc.wait(5)
+        wait_for(lambda: not any(pid_alive(p) for p in pids), 5, "killed processes to be gone")
 
     def remember_pids(self):
         if self.proc is not None:

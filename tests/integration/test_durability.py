@@ -10,24 +10,11 @@ CONCORD_DURABILITY_ROUNDS sets the number of rounds (default 200)."""
 
 import os
 import signal
-import urllib.parse
 
-from harness import http_request, pid_alive, wait_for
+from harness import http_request, put_form, wait_for
 
 ROUNDS = int(os.environ.get("CONCORD_DURABILITY_ROUNDS", "200"))
 KINDS = ["storage", "consensus", "http"]
-
-
-def put(node, key, value):
-    body = urllib.parse.urlencode({"value": value})
-    return http_request(
-        node.ip,
-        2379,
-        f"/v2/keys/{key}",
-        method="PUT",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=body,
-    )
 
 
 def get_value(node, key):
@@ -35,23 +22,15 @@ def get_value(node, key):
     return status, body
 
 
-def kill_everything(node):
-    pids = set(node.worker_pids().values()) | {node.proc.pid}
-    for p in pids:
-        os.kill(p, signal.SIGKILL)
-    node.proc.wait(5)
-    wait_for(lambda: not any(pid_alive(p) for p in pids), 5, "killed processes to be gone")
-
-
 def test_acknowledged_writes_survive_sigkill(node):
     acked = {}
     for i in range(ROUNDS):
         key, value = f"durable/k{i}", f"v{i}-{'x' * (i % 50)}"
-        status, body, _ = put(node, key, value)
+        status, body, _ = put_form(node, key, value)
         assert status in (200, 201), f"round {i}: PUT answered {status} {body!r}"
         acked[key] = value
         if i % 4 == 0:
-            kill_everything(node)
+            node.kill_all()
             node.start()
         else:
             kind = KINDS[i % len(KINDS)]

@@ -5,18 +5,8 @@ import socket
 import struct
 import threading
 import time
-import urllib.parse
 
-from harness import http_request, wait_for
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def put(node, key, value, timeout=5.0):
-    return http_request(
-        node.ip, 2379, f"/v2/keys/{key}", method="PUT", headers=FORM,
-        body=urllib.parse.urlencode({"value": value}), timeout=timeout,
-    )
+from harness import http_request, put_form, wait_for
 
 
 def no_restarts(node):
@@ -28,9 +18,9 @@ def test_body_over_max_request_bytes_is_413(make_node):
     node = make_node()
     node.start(["-max-request-bytes", "2048"])
     node.wait_ready()
-    status, _, _ = put(node, "big", "x" * 4096)
+    status, _, _ = put_form(node, "big", "x" * 4096)
     assert status == 413
-    status, _, _ = put(node, "small", "x" * 100)
+    status, _, _ = put_form(node, "small", "x" * 100)
     assert status == 201
     no_restarts(node)
 
@@ -38,11 +28,11 @@ def test_body_over_max_request_bytes_is_413(make_node):
 def test_huge_headers_and_long_keys_are_refused(node):
     s, body, _ = http_request(node.ip, 2379, "/v2/keys/a", headers={"X-Big": "y" * 100000})
     assert 400 <= s < 500
-    s, body, _ = put(node, "k" * 5000, "v")
+    s, body, _ = put_form(node, "k" * 5000, "v")
     assert s == 400 and b'"errorCode":209' in body and b"longer than" in body
-    s, body, _ = put(node, "/".join(["d"] * 300), "v")
+    s, body, _ = put_form(node, "/".join(["d"] * 300), "v")
     assert s == 400 and b"deeper than" in body
-    assert put(node, "fine", "v")[0] == 201
+    assert put_form(node, "fine", "v")[0] == 201
     no_restarts(node)
 
 
@@ -53,7 +43,7 @@ def test_thousands_of_idle_connections_do_not_block_others(node):
             idle.append(socket.create_connection((node.ip, 2379), timeout=5))
         t0 = time.monotonic()
         for i in range(50):
-            assert put(node, f"busy/{i}", "v")[0] in (200, 201)
+            assert put_form(node, f"busy/{i}", "v")[0] in (200, 201)
             assert http_request(node.ip, 2379, f"/v2/keys/busy/{i}")[0] == 200
         assert time.monotonic() - t0 < 10
     finally:
@@ -87,7 +77,7 @@ def test_slow_sender_and_reset_connections_do_not_block_others(node):
             r.sendall(b"PUT /v2/keys/reset HTTP/1.1\r\nContent-Length: 100\r\n\r\nvalue=")
             r.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             r.close()
-            assert put(node, f"ok/{i}", "v")[0] in (200, 201)
+            assert put_form(node, f"ok/{i}", "v")[0] in (200, 201)
     finally:
         stop.set()
         t.join(10)
@@ -95,7 +85,7 @@ def test_slow_sender_and_reset_connections_do_not_block_others(node):
 
 
 def test_client_that_never_reads_is_bounded(node):
-    assert put(node, "large", "z" * 200000)[0] == 201
+    assert put_form(node, "large", "z" * 200000)[0] == 201
     s = socket.create_connection((node.ip, 2379), timeout=5)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     try:
@@ -150,7 +140,7 @@ def test_stream_watcher_that_does_not_read_is_dropped(node):
     n = 2000
     value = "w" * 4000
     for i in range(n):
-        assert put(node, f"sw/{i}", value)[0] in (200, 201)
+        assert put_form(node, f"sw/{i}", value)[0] in (200, 201)
     wait_for(lambda: got.count(b'"action":"set"') >= n, 20, "the reading watcher to get all")
     wait_for(
         lambda: b'"watchers":1' in http_request(node.ip, 2379, "/v2/stats/store")[1],
@@ -187,5 +177,5 @@ def test_client_sending_a_byte_at_a_time_is_cut_off(node):
         s.close()
     assert closed_after is not None, "the slow client was never cut off"
     assert 9 <= closed_after <= 14, f"cut after {closed_after:.1f} s"
-    assert put(node, "after-slow", "v")[0] == 201
+    assert put_form(node, "after-slow", "v")[0] == 201
     no_restarts(node)

@@ -11,26 +11,12 @@ message, and that a left-over temporary file does not matter."""
 import os
 import signal
 import socket
-import urllib.parse
 
-from harness import http_request, pid_alive, wait_for
+from harness import http_request, put_form, wait_for
 
 SNAPSHOT_COUNT = "50"
 KEYS = 30
 ROUNDS = 8  # each key written ROUNDS times: 240 writes, several snapshots
-
-
-def put(node, key, value):
-    body = urllib.parse.urlencode({"value": value})
-    status, answer, _ = http_request(
-        node.ip,
-        2379,
-        f"/v2/keys/{key}",
-        method="PUT",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=body,
-    )
-    assert status in (200, 201), f"PUT {key}: {status} {answer!r}"
 
 
 def write_rounds(node):
@@ -38,7 +24,8 @@ def write_rounds(node):
     for r in range(ROUNDS):
         for k in range(KEYS):
             key, value = f"snap/k{k}", f"r{r}-k{k}"
-            put(node, key, value)
+            status, answer, _ = put_form(node, key, value)
+            assert status in (200, 201), f"PUT {key}: {status} {answer!r}"
             latest[key] = value
     return latest
 
@@ -80,26 +67,24 @@ def wait_listening(node):
     wait_for(accepts, 10, "the client port to accept connections")
 
 
-def kill_everything(node):
-    pids = set(node.worker_pids().values()) | {node.proc.pid}
-    for p in pids:
-        os.kill(p, signal.SIGKILL)
-    node.proc.wait(5)
-    wait_for(lambda: not any(pid_alive(p) for p in pids), 5, "killed processes to be gone")
-
-
-def test_restart_from_snapshot_and_log(make_node):
+def snapshotted_node(make_node):
+    """A node that took snapshots and compacted its log: (node, the latest
+    value of every key, storage's status detail then)."""
     node = make_node()
     node.start(extra_args=["--snapshot-count", SNAPSHOT_COUNT])
     node.wait_ready()
     latest = write_rounds(node)
-    before = wait_compacted(node)
+    return node, latest, wait_compacted(node)
+
+
+def test_restart_from_snapshot_and_log(make_node):
+    node, latest, before = snapshotted_node(make_node)
     assert before["snapshots_saved"] >= 2, before
     snap = node.data_dir / "member" / "snapshot"
     assert snap.stat().st_size > 0
     index_before = node.admin({"cmd": "hash"})[0]
 
-    kill_everything(node)
+    node.kill_all()
     node.start(extra_args=["--snapshot-count", SNAPSHOT_COUNT])
     wait_listening(node)
     # Asked at once: the requests wait in the listening socket's backlog
@@ -123,11 +108,7 @@ def test_restart_from_snapshot_and_log(make_node):
 
 
 def test_http_worker_restart_reloads_snapshot(make_node):
-    node = make_node()
-    node.start(extra_args=["--snapshot-count", SNAPSHOT_COUNT])
-    node.wait_ready()
-    latest = write_rounds(node)
-    wait_compacted(node)
+    node, latest, _ = snapshotted_node(make_node)
     old = node.worker_pids()
     os.kill(old["http"], signal.SIGKILL)
     first_answers(node, latest)
@@ -136,11 +117,7 @@ def test_http_worker_restart_reloads_snapshot(make_node):
 
 
 def test_damaged_snapshot_stops_the_member(make_node):
-    node = make_node()
-    node.start(extra_args=["--snapshot-count", SNAPSHOT_COUNT])
-    node.wait_ready()
-    write_rounds(node)
-    wait_compacted(node)
+    node, _, _ = snapshotted_node(make_node)
     assert node.stop() == 0
     snap = node.data_dir / "member" / "snapshot"
     with open(snap, "r+b") as f:
@@ -163,15 +140,15 @@ def test_damaged_snapshot_stops_the_member(make_node):
     assert status != 200, body
 
 
-def test_leftover_temporary_file_is_ignored(make_node):
-    node = make_node()
-    node.start(extra_args=["--snapshot-count", SNAPSHOT_COUNT])
-    node.wait_ready()
-    latest = write_rounds(node)
-    wait_compacted(node)
+def test_leftover_temporary_files_are_removed(make_node):
+    node, latest, _ = snapshotted_node(make_node)
     assert node.stop() == 0
-    # A save cut short by a crash leaves its temporary file behind.
-    (node.data_dir / "member" / "snapshot.save.tmp").write_bytes(b"half a snapshot")
+    # Transfers cut short by a crash leave their temporary files behind.
+    member = node.data_dir / "member"
+    leftovers = [member / "snapshot.view.tmp", member / "snapshot.install.tmp"]
+    for f in leftovers:
+        f.write_bytes(b"half a snapshot")
     node.start(extra_args=["--snapshot-count", SNAPSHOT_COUNT])
     node.wait_ready()
     first_answers(node, latest)
+    assert not any(f.exists() for f in leftovers)
