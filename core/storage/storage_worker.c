@@ -149,6 +149,8 @@ static void drop_confs_upto(struct storage *s, uint64_t index)
     size_t k = 0;
     while (k < s->n_confs && s->confs[k].index <= index)
         k++;
+    if (k == 0)
+        return; /* also: no array yet (memmove on NULL is undefined) */
     memmove(s->confs, s->confs + k, (s->n_confs - k) * sizeof(*s->confs));
     s->n_confs -= k;
 }
