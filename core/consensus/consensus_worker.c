@@ -546,11 +546,12 @@ static void raft_config(struct consensus *c)
     c->rcfg.max_msg_entries = 1024;
     c->rcfg.max_msg_bytes = 1u << 20;
     c->rcfg.max_inflight_msgs = 256;
-    /* Payloads of applied entries kept for followers slightly behind; older
-     * ones are read back from storage when needed. Snapshots can be tens of
-     * thousands of entries apart (http paces them by size), and at the
-     * core's default of 64 MiB those entries would stay in memory. */
-    c->rcfg.max_cache_bytes = 4u << 20;
+    /* Payloads of applied entries kept for followers slightly behind
+     * (~4 000 entries of ~250 bytes); older ones are read back from storage
+     * when needed. Snapshots can be ~100 000 entries apart (http paces them
+     * by size), and at the core's default of 64 MiB those entries would
+     * stay in memory. */
+    c->rcfg.max_cache_bytes = 1u << 20;
     uint64_t sc = cfg->snapshot_count ? cfg->snapshot_count : 10000;
     c->rcfg.snapshot_threshold = sc;
     /* etcd keeps 5000 entries behind a snapshot for followers slightly

@@ -93,6 +93,23 @@ static struct cc_raft_slot *push(struct cc_raft_memlog *l)
     return s;
 }
 
+/* Snapshots may be ~100 000 entries apart: after a compaction the slot
+ * array gives back what it no longer needs instead of keeping its largest
+ * size. Failing to shrink is harmless. */
+#define SHRINK_MIN_CAP 4096
+
+static void shrink(struct cc_raft_memlog *l)
+{
+    if (l->cap <= SHRINK_MIN_CAP || l->n >= l->cap / 4)
+        return;
+    size_t cap = l->n * 2 > SHRINK_MIN_CAP ? l->n * 2 : SHRINK_MIN_CAP;
+    struct cc_raft_slot *s = realloc(l->s, cap * sizeof(*s));
+    if (s == NULL)
+        return;
+    l->s = s;
+    l->cap = cap;
+}
+
 int cc_raft_memlog_append(struct cc_raft_memlog *l, cc_raft_term term, uint8_t type,
                           const void *data, size_t len)
 {
@@ -144,6 +161,7 @@ void cc_raft_memlog_compact(struct cc_raft_memlog *l, cc_raft_index upto)
     l->offset = upto;
     if (l->low_loaded < upto + 1)
         l->low_loaded = upto + 1;
+    shrink(l);
 }
 
 void cc_raft_memlog_reset(struct cc_raft_memlog *l, cc_raft_index index, cc_raft_term term)

@@ -1,10 +1,12 @@
 /* The core driven by hand, one event at a time, for edges the simulator
  * rarely reaches: what a follower may commit, which messages wait for the
  * disk, restoring from term runs, refetching evicted entries, rejecting
- * malformed input, and the configuration entry format. */
+ * malformed input, the configuration entry format, and the in-memory log
+ * giving memory back after a compaction. */
 #include <string.h>
 
 #include "core/raft/raft.h"
+#include "core/raft/raft_memlog.h"
 #include "tests/unit/unit.h"
 
 static struct cc_raft *make(cc_raft_id self, unsigned voters, const struct cc_raft_restore *rs0)
@@ -268,8 +270,32 @@ static void test_conf_entry_format(void)
     CHECK(cc_raft_conf_encode(&in, buf, 4) == n); /* too small: size only */
 }
 
+/* The log between two snapshots can hold ~100 000 entries; once compacted
+ * the slot array shrinks back instead of keeping its largest size, and the
+ * entries left keep their terms and payloads. */
+static void test_memlog_shrinks_after_compaction(void)
+{
+    struct cc_raft_memlog l;
+    cc_raft_memlog_init(&l, 0, 0);
+    for (cc_raft_index i = 1; i <= 100000; i++) {
+        unsigned char b = (unsigned char)i;
+        CHECK(cc_raft_memlog_append(&l, 1 + i / 50000, 0, &b, 1) == 0);
+    }
+    size_t big = l.cap;
+    CHECK(big >= 100000);
+    cc_raft_memlog_compact(&l, 99000);
+    CHECK(l.n == 1000 && l.cap < big / 4);
+    cc_raft_term t = 0;
+    CHECK(cc_raft_memlog_term(&l, 100000, &t) && t == 3);
+    CHECK(cc_raft_memlog_term(&l, 99000, &t) && t == 2); /* the offset's term */
+    const struct cc_raft_slot *s = cc_raft_memlog_slot(&l, 99999);
+    CHECK(s != NULL && s->buf != NULL && s->buf->data[0] == (unsigned char)99999);
+    cc_raft_memlog_free(&l);
+}
+
 int main(void)
 {
+    RUN(test_memlog_shrinks_after_compaction);
     RUN(test_follower_commit_stops_at_last_new_entry);
     RUN(test_reject_hint_skips_a_stale_term);
     RUN(test_malformed_messages_are_refused);
