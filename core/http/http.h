@@ -76,9 +76,13 @@ struct cc_http {
     /* Reads that arrived before the view was loaded. */
     struct cc_waiting *waiting_head, **waiting_tail;
     uint32_t n_waiting;
-    /* Watches with a registered watcher (long polls and streams). */
+    /* Watches with a registered watcher (long polls and streams), and the
+     * last event rendered for them (keys.c: rendered()). */
     struct cc_watch *watches;
     uint32_t n_watches;
+    const struct cc_v2_event *rendered_ev;
+    uint64_t rendered_index, rendered_at;
+    struct cc_buf rendered;
     /* Health probes and the graceful stop. */
     struct pending_health *health;
     uint32_t n_health;

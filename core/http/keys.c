@@ -379,6 +379,24 @@ static size_t backlog(struct cc_watch *wt)
     return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
+/* The event's JSON. One entry can wake a thousand watchers with the same
+ * event: it is rendered once, not once per watcher. The key is the event's
+ * address, its etcd index and the view's count of applied entries, so an
+ * address reused by a later event (history eviction while a SYNC expires
+ * many keys) is never mistaken for it. */
+static const struct cc_buf *rendered(struct cc_http *h, const struct cc_v2_event *ev)
+{
+    if (ev != h->rendered_ev || ev->etcd_index != h->rendered_index ||
+        h->view.applied_entries != h->rendered_at) {
+        cc_buf_reset(&h->rendered);
+        cc_v2_render_event(&h->rendered, ev, cc_http_now_ns());
+        h->rendered_ev = ev;
+        h->rendered_index = ev->etcd_index;
+        h->rendered_at = h->view.applied_entries;
+    }
+    return &h->rendered;
+}
+
 static bool on_watch_event(void *ctx, struct cc_v2_watcher *w, const struct cc_v2_event *ev)
 {
     struct cc_watch *wt = ctx;
@@ -388,17 +406,14 @@ static bool on_watch_event(void *ctx, struct cc_v2_watcher *w, const struct cc_v
         watch_finish(wt, false);
         return false;
     }
-    struct cc_buf b;
-    cc_buf_init(&b);
-    cc_v2_render_event(&b, ev, cc_http_now_ns());
+    const struct cc_buf *b = rendered(wt->h, ev);
     struct evbuffer *out = evbuffer_new();
-    if (out && !b.failed)
-        evbuffer_add(out, b.data, b.len);
+    if (out && !b->failed)
+        evbuffer_add(out, b->data, b->len);
     if (out) {
         evhttp_send_reply_chunk(wt->req, out);
         evbuffer_free(out);
     }
-    cc_buf_free(&b);
     if (!wt->stream) {
         wt->watcher = NULL; /* a one-shot watcher is removed by the store */
         watch_finish(wt, false);
@@ -660,6 +675,7 @@ void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
 void cc_keys_free(struct cc_http *h)
 {
     cc_keys_end_watches(h);
+    cc_buf_free(&h->rendered);
     cc_keys_fail_all_writes(h, "etcdserver: server stopped");
     while (h->waiting_head) {
         struct cc_waiting *wq = h->waiting_head;
