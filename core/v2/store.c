@@ -33,7 +33,7 @@ struct cc_v2_store *cc_v2_store_alloc(void)
     if (s == NULL)
         goto oom;
     cc_v2_whub_init(&s->hub);
-    s->root = cc_v2_snode_new("/", 1, true);
+    s->root = cc_v2_snode_new_dir("/", 1);
     s->readonly = malloc(sizeof *s->readonly);
     if (s->root == NULL || s->readonly == NULL || (s->readonly[0] = strdup("/")) == NULL)
         goto fail;
@@ -72,7 +72,7 @@ int cc_v2_store_add_namespace(struct cc_v2_store *s, const char *ns, bool make_d
             return 0;
         }
     if (make_dir && cc_v2_snode_child(s->root, clean + 1, strlen(clean + 1), &pos) == NULL) {
-        d = cc_v2_snode_new(clean, strlen(clean), true);
+        d = cc_v2_snode_new_dir(clean, strlen(clean));
         if (d == NULL || cc_v2_snode_reserve(s->root) < 0) {
             cc_v2_snode_free_tree(d);
             goto oom_free;
@@ -133,31 +133,15 @@ void cc_v2_store_set_hooks(struct cc_v2_store *s, const struct cc_v2_store_hooks
 
 int cc_v2_store_rebuild_heap(struct cc_v2_store *s)
 {
-    struct cc_v2_snode *n = s->root;
-
     s->heap.n = 0;
-    n->walk_i = 0;
-    for (;;) {
+    for (struct cc_v2_snode *n = s->root; n != NULL;
+         n = cc_v2_snode_preorder_next(s->root, n, NULL))
         if (n->expire_ns != 0) {
             if (cc_v2_ttl_reserve(&s->heap) < 0)
                 return -1;
             cc_v2_ttl_push(&s->heap, n);
         }
-        /* pre-order: this node, then its children, then climb */
-        cc_v2_snode_settle(n);
-        if (n->n_kids > 0) {
-            n->walk_i = 1;
-            n = n->kids[0];
-            n->walk_i = 0;
-            continue;
-        }
-        while (n != s->root && n->parent->walk_i == n->parent->n_kids)
-            n = n->parent;
-        if (n == s->root)
-            return 0;
-        n = n->parent->kids[n->parent->walk_i++];
-        n->walk_i = 0;
-    }
+    return 0;
 }
 
 /* etcd's Get (the counters included). */

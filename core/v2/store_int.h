@@ -9,24 +9,12 @@
 
 #define CC_V2_NOT_IN_HEAP UINT32_MAX
 
-/* A stored node (etcd's node). A directory's children are kept in a
- * strictly increasing array by name (byte order), which gives both the
- * lookups and a deterministic, sorted listing.
- *
- * There is one per key in two copies of the tree per member (storage's and
- * the http view), so counts and offsets are 32-bit: 112 bytes instead of
- * 152 (128 instead of 160 as malloc allocates), 6 MB per member per 100 000
- * keys. Keys are at most 4096 bytes, and no directory nears 2^32 children. */
-struct cc_v2_snode {
-    char *path;        /* full, clean store path, NUL-terminated */
-    uint32_t path_len; /* strlen(path) */
-    uint32_t name_off; /* the last component starts at path + name_off */
-    struct cc_v2_snode *parent;
-    uint64_t created_index, modified_index;
-    int64_t expire_ns; /* 0: permanent */
-    uint32_t heap_pos; /* position in the TTL heap, or CC_V2_NOT_IN_HEAP */
-    bool dir;
-    struct cc_v2_str value; /* keys only; p NUL-terminated, or NULL */
+struct cc_v2_ttl_heap;
+
+/* A directory's own part of its node. Children are kept in a strictly
+ * increasing array by name (byte order), which gives both the lookups and
+ * a deterministic, sorted listing. */
+struct cc_v2_sdir {
     /* Children sorted by name (kids[0..n_kids)), plus up to
      * CC_V2_PEND_MAX recent ones in arrival order (pend): inserting into a
      * sorted array costs a memmove of everything after the slot, which made
@@ -43,22 +31,90 @@ struct cc_v2_snode {
     void *walk_p;
 };
 
+/* A stored node (etcd's node), in one allocation: the fields, then the
+ * path; a key's value follows its path, a directory's cc_v2_sdir follows
+ * its path (aligned).
+ *
+ * There is one per key in two copies of the tree per member (storage's and
+ * the http view), so everything a key does not need is left out: counts
+ * and offsets are 32-bit, the children and walk scratch belong to
+ * directories only, and the path and value take no malloc chunk (and its
+ * overhead) of their own. A 64-byte name under /1/load with a 128-byte
+ * value: one 272-byte chunk instead of 128 + 80 + 144. Keys are at most
+ * 4096 bytes, and no directory nears 2^32 children. */
+struct cc_v2_snode {
+    struct cc_v2_snode *parent;
+    uint64_t created_index, modified_index;
+    int64_t expire_ns; /* 0: permanent */
+    size_t value_len;  /* keys: their value's length (it may hold NULs) */
+    uint32_t path_len; /* strlen(path) */
+    uint32_t name_off; /* the last component starts at path + name_off */
+    uint32_t heap_pos; /* position in the TTL heap, or CC_V2_NOT_IN_HEAP */
+    bool dir;
+    char path[]; /* full, clean store path, NUL-terminated */
+};
+
 static inline const char *cc_v2_snode_name(const struct cc_v2_snode *n)
 {
     return n->path + n->name_off;
 }
 
+/* A key's value, NUL-terminated (value_len bytes before the NUL). */
+static inline char *cc_v2_snode_value(const struct cc_v2_snode *n)
+{
+    return (char *)n->path + n->path_len + 1;
+}
+
+/* Where a directory's part starts: after the path, aligned. */
+static inline size_t cc_v2_sdir_off(size_t path_len)
+{
+    size_t a = _Alignof(struct cc_v2_sdir);
+
+    return (offsetof(struct cc_v2_snode, path) + path_len + 1 + a - 1) / a * a;
+}
+
+static inline struct cc_v2_sdir *cc_v2_snode_sdir(const struct cc_v2_snode *d)
+{
+    return (struct cc_v2_sdir *)((char *)d + cc_v2_sdir_off(d->path_len));
+}
+
 /* node.c */
 #define CC_V2_PEND_MAX 64
 
-struct cc_v2_snode *cc_v2_snode_new(const char *path, size_t path_len, bool dir);
+struct cc_v2_snode *cc_v2_snode_new_dir(const char *path, size_t path_len);
+/* A key with a copy of value[0..value_len). */
+struct cc_v2_snode *cc_v2_snode_new_key(const char *path, size_t path_len, const char *value,
+                                        size_t value_len);
 /* Merges pend into kids: afterwards kids[0..n_kids) are all the children,
  * in name order. Never allocates (cc_v2_snode_reserve made room). */
 void cc_v2_snode_settle(struct cc_v2_snode *d);
-/* Children, counting those not merged yet. */
+/* Starts a walk over the children of the directory d: settles it and
+ * rewinds its walk_i. */
+static inline void cc_v2_snode_walk_start(struct cc_v2_snode *d)
+{
+    cc_v2_snode_settle(d);
+    cc_v2_snode_sdir(d)->walk_i = 0;
+}
+/* The walk's next child of n, or NULL when there is none (or n is a key). */
+static inline struct cc_v2_snode *cc_v2_snode_walk_next(struct cc_v2_snode *n)
+{
+    struct cc_v2_sdir *k;
+
+    if (!n->dir)
+        return NULL;
+    k = cc_v2_snode_sdir(n);
+    return k->walk_i < k->n_kids ? k->kids[k->walk_i++] : NULL;
+}
+/* The node after n in a pre-order walk of top's subtree, children in name
+ * order, or NULL at the end. depth (NULL: not wanted) follows the level. */
+struct cc_v2_snode *cc_v2_snode_preorder_next(struct cc_v2_snode *top, struct cc_v2_snode *n,
+                                              uint32_t *depth);
+/* Children of the directory d, counting those not merged yet. */
 static inline size_t cc_v2_snode_n_children(const struct cc_v2_snode *d)
 {
-    return d->n_kids + d->n_pend;
+    const struct cc_v2_sdir *k = cc_v2_snode_sdir(d);
+
+    return k->n_kids + k->n_pend;
 }
 /* Puts n where old is among its parent's children (same name). */
 void cc_v2_snode_replace(struct cc_v2_snode *old, struct cc_v2_snode *n);
@@ -75,7 +131,13 @@ int cc_v2_snode_reserve(struct cc_v2_snode *d);
 void cc_v2_snode_insert(struct cc_v2_snode *d, struct cc_v2_snode *c);
 /* Takes n out of its parent's children. */
 void cc_v2_snode_detach(struct cc_v2_snode *n);
-int cc_v2_snode_set_value(struct cc_v2_snode *n, const char *p, size_t len);
+/* Gives the key n the value p[0..len) (p may point into n). A value of
+ * another length needs another allocation: n is then freed, and its copy
+ * takes its place among its parent's children and in the heap, the only
+ * holders of a key's address besides the caller. Returns the node that
+ * holds the key now, or NULL (ENOMEM, n unchanged). */
+struct cc_v2_snode *cc_v2_snode_set_value(struct cc_v2_snode *n, struct cc_v2_ttl_heap *heap,
+                                          const char *p, size_t len);
 bool cc_v2_snode_hidden(const struct cc_v2_snode *n);
 /* The client view (etcd's Repr / loadInternalNode): list adds the visible
  * children, recursive their subtrees too. 0 or -1 (ENOMEM, out zeroed). */

@@ -148,6 +148,13 @@ static int emit(struct cc_v2_store *s, struct cc_v2_event *ev, bool refresh,
     return 0;
 }
 
+/* What a refresh writes back: the node's value (a dir's is ""). */
+static void keep_value(const struct cc_v2_snode *n, struct cc_v2_str *v)
+{
+    v->p = n->dir ? "" : cc_v2_snode_value(n);
+    v->n = n->dir ? 0 : n->value_len;
+}
+
 /* etcd's node.UpdateTTL: 0 makes the node permanent. */
 static int update_ttl(struct cc_v2_store *s, struct cc_v2_snode *n, int64_t expire)
 {
@@ -177,14 +184,14 @@ static void remove_subtree(struct cc_v2_store *s, struct cc_v2_snode *top,
     struct cc_v2_snode *n = top;
 
     cc_v2_whub_begin(&s->hub);
-    cc_v2_snode_settle(n);
-    n->walk_i = 0;
+    if (n->dir)
+        cc_v2_snode_walk_start(n);
     for (;;) {
-        if (n->walk_i < n->n_kids) {
-            struct cc_v2_snode *c = n->kids[n->walk_i++];
+        struct cc_v2_snode *c = cc_v2_snode_walk_next(n);
 
-            cc_v2_snode_settle(c);
-            c->walk_i = 0;
+        if (c != NULL) {
+            if (c->dir)
+                cc_v2_snode_walk_start(c);
             n = c;
             continue;
         }
@@ -263,7 +270,7 @@ static int internal_create(struct cc_v2_store *s, const char *path_in, bool dir,
         q = memchr(p, '/', (size_t)(end - p));
         if (q == NULL)
             q = end;
-        c = cc_v2_snode_new(path, (size_t)(q - path), true);
+        c = cc_v2_snode_new_dir(path, (size_t)(q - path));
         if (c == NULL)
             goto oom;
         c->created_index = c->modified_index = next;
@@ -292,16 +299,14 @@ static int internal_create(struct cc_v2_store *s, const char *path_in, bool dir,
     ev = new_event(action, path, next, next);
     if (ev == NULL || (old != NULL && set_prev(ev, old) < 0))
         goto oom;
-    n = cc_v2_snode_new(path, len, dir);
+    n = dir ? cc_v2_snode_new_dir(path, len) : cc_v2_snode_new_key(path, len, value->p, value->n);
     if (n == NULL)
         goto oom;
     n->created_index = n->modified_index = next;
-    if (dir) {
+    if (dir)
         ev->node.dir = true;
-    } else if (cc_v2_snode_set_value(n, value->p, value->n) < 0 ||
-               set_ev_value(ev, value->p, value->n) < 0) {
+    else if (set_ev_value(ev, value->p, value->n) < 0)
         goto oom;
-    }
     if (expire != 0 && cc_v2_ttl_reserve(&s->heap) < 0)
         goto oom;
     if (cc_v2_snode_reserve(tail ? tail : d) < 0 || (chain && cc_v2_snode_reserve(d) < 0))
@@ -324,7 +329,7 @@ static int internal_create(struct cc_v2_store *s, const char *path_in, bool dir,
         ev->node.expiration_ns = expire;
     }
     s->index = next;
-    for (struct cc_v2_snode *c = chain; c != NULL && c != n; c = c->kids[0])
+    for (struct cc_v2_snode *c = chain; c != NULL && c != n; c = cc_v2_snode_sdir(c)->kids[0])
         changed(s, c, false);
     changed(s, n, false);
     *evp = ev;
@@ -374,8 +379,7 @@ int cc_v2_op_set(struct cc_v2_store *s, const char *path, bool dir, const struct
     }
     if (refresh) {
         /* a refresh keeps the old value (a dir's is "": it then fails 102) */
-        keep.p = n->value.p ? n->value.p : "";
-        keep.n = n->value.n;
+        keep_value(n, &keep);
         value = &keep;
     }
     if (internal_create(s, path, dir, value, false, true, expire, CC_V2_ACT_SET, out, &ev) < 0)
@@ -412,8 +416,7 @@ int cc_v2_op_update(struct cc_v2_store *s, const char *path, const struct cc_v2_
         return 0;
     }
     if (refresh) {
-        keep.p = n->value.p ? n->value.p : "";
-        keep.n = n->value.n;
+        keep_value(n, &keep);
         value = &keep;
     }
     ev = new_event(CC_V2_ACT_UPDATE, path, next, n->created_index);
@@ -425,7 +428,7 @@ int cc_v2_op_update(struct cc_v2_store *s, const char *path, const struct cc_v2_
         ev->node.dir = true;
     } else {
         if (set_ev_value(ev, value->p, value->n) < 0 ||
-            cc_v2_snode_set_value(n, value->p, value->n) < 0)
+            (n = cc_v2_snode_set_value(n, &s->heap, value->p, value->n)) == NULL)
             goto oom;
         n->modified_index = next;
     }
@@ -448,7 +451,8 @@ static bool compare(const struct cc_v2_snode *n, const struct cc_v2_str *pv, uin
                     char *cause, size_t cap)
 {
     bool index_ok = pi == 0 || n->modified_index == pi;
-    bool value_ok = pv->n == 0 || (pv->n == n->value.n && memcmp(pv->p, n->value.p, pv->n) == 0);
+    bool value_ok =
+        pv->n == 0 || (pv->n == n->value_len && memcmp(pv->p, cc_v2_snode_value(n), pv->n) == 0);
     size_t len = 0;
 
     if (index_ok && value_ok)
@@ -456,7 +460,7 @@ static bool compare(const struct cc_v2_snode *n, const struct cc_v2_str *pv, uin
     cause[0] = '\0';
     if (!value_ok) {
         int k = snprintf(cause, cap, "[%.*s != %.*s]", (int)(pv->n > cap ? cap : pv->n), pv->p,
-                         (int)(n->value.n > cap ? cap : n->value.n), n->value.p);
+                         (int)(n->value_len > cap ? cap : n->value_len), cc_v2_snode_value(n));
 
         len = k < 0 ? 0 : (size_t)k >= cap ? cap - 1 : (size_t)k;
     }
@@ -497,14 +501,14 @@ int cc_v2_op_cas(struct cc_v2_store *s, const char *path, const struct cc_v2_str
         return 0;
     }
     if (refresh) {
-        keep.p = n->value.p ? n->value.p : "";
-        keep.n = n->value.n;
+        keep_value(n, &keep);
         value = &keep;
     }
     next = s->index + 1;
     ev = new_event(CC_V2_ACT_CAS, path, next, n->created_index);
     if (ev == NULL || set_prev(ev, n) < 0 || set_ev_value(ev, value->p, value->n) < 0 ||
-        cc_v2_snode_set_value(n, value->p, value->n) < 0 || update_ttl(s, n, expire) < 0) {
+        (n = cc_v2_snode_set_value(n, &s->heap, value->p, value->n)) == NULL ||
+        update_ttl(s, n, expire) < 0) {
         cc_v2_event_free(ev);
         errno = ENOMEM;
         return -1;

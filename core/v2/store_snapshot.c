@@ -46,10 +46,10 @@ static void put_node(struct cc_buf *b, const struct cc_v2_snode *n, uint32_t dep
     cc_put_u64(b, n->modified_index);
     cc_put_u64(b, (uint64_t)n->expire_ns);
     if (!n->dir) {
-        if (n->value.n > UINT32_MAX)
+        if (n->value_len > UINT32_MAX)
             b->failed = true;
         else
-            cc_put_bytes(b, n->value.p, (uint32_t)n->value.n);
+            cc_put_bytes(b, cc_v2_snode_value(n), (uint32_t)n->value_len);
     }
 }
 
@@ -64,24 +64,8 @@ int cc_v2_store_snapshot_save(struct cc_v2_store *s, struct cc_buf *out)
     cc_put_u32(out, (uint32_t)(s->n_readonly - 1));
     for (size_t i = 1; i < s->n_readonly; i++)
         cc_put_str(out, s->readonly[i]);
-    /* pre-order walk, tracking the depth */
-    for (;;) {
+    for (; n != NULL; n = cc_v2_snode_preorder_next(s->root, n, &depth))
         put_node(out, n, depth);
-        cc_v2_snode_settle(n);
-        if (n->n_kids > 0) {
-            n->walk_i = 1;
-            n = n->kids[0];
-            depth++;
-            continue;
-        }
-        while (n != s->root && n->parent->walk_i == n->parent->n_kids) {
-            n = n->parent;
-            depth--;
-        }
-        if (n == s->root)
-            break;
-        n = n->parent->kids[n->parent->walk_i++];
-    }
     cc_put_u32(out, SNAP_END);
     cc_put_u32(out, (uint32_t)s->hist.size);
     for (size_t i = 0; i < s->hist.size; i++)
@@ -101,22 +85,11 @@ int cc_v2_store_walk(struct cc_v2_store *s, int (*fn)(void *ctx, const struct cc
     struct cc_v2_snode *n = s->root;
     struct cc_v2_node_rec rec;
     int r;
-    /* the same iterative pre-order walk as the snapshot */
-    for (;;) {
+    /* the same pre-order walk as the snapshot */
+    for (; n != NULL; n = cc_v2_snode_preorder_next(s->root, n, NULL)) {
         cc_v2_snode_rec(n, &rec);
         if ((r = fn(ctx, &rec)) != 0)
             return r;
-        cc_v2_snode_settle(n);
-        if (n->n_kids > 0) {
-            n->walk_i = 1;
-            n = n->kids[0];
-            continue;
-        }
-        while (n != s->root && n->parent->walk_i == n->parent->n_kids)
-            n = n->parent;
-        if (n == s->root)
-            break;
-        n = n->parent->kids[n->parent->walk_i++];
     }
     for (size_t i = 0; i < s->hist.size; i++)
         if ((r = ev(ctx, cc_v2_history_at(&s->hist, i))) != 0)
@@ -157,7 +130,8 @@ static int read_tree(struct cc_rd *r, struct cc_v2_store *s)
     for (bool first = true;; first = false) {
         uint32_t depth = cc_get_u32(r), name_n, val_n = 0;
         const uint8_t *name, *val = NULL;
-        struct cc_v2_snode *parent, *n, *prev;
+        struct cc_v2_snode *parent, *n, *prev = NULL;
+        struct cc_v2_sdir *k;
         uint8_t flags;
         uint64_t created, modified;
         int64_t expire;
@@ -187,9 +161,11 @@ static int read_tree(struct cc_rd *r, struct cc_v2_store *s)
             if (depth > top + 1 || !valid_name(name, name_n))
                 goto out;
             parent = stack[depth - 1];
-            prev = parent->n_kids ? parent->kids[parent->n_kids - 1] : NULL;
             if (!parent->dir)
                 goto out;
+            k = cc_v2_snode_sdir(parent);
+            if (k->n_kids > 0)
+                prev = k->kids[k->n_kids - 1];
             /* strictly increasing names within a dir */
             if (prev != NULL) {
                 size_t pl = prev->path_len - prev->name_off;
@@ -205,17 +181,17 @@ static int read_tree(struct cc_rd *r, struct cc_v2_store *s)
             memcpy(path, parent->path, plen - 1 - name_n);
             path[plen - 1 - name_n] = '/';
             memcpy(path + plen - name_n, name, name_n);
-            n = cc_v2_snode_new(path, plen, (flags & F_DIR) != 0);
+            n = (flags & F_DIR) ? cc_v2_snode_new_dir(path, plen)
+                                : cc_v2_snode_new_key(path, plen, (const char *)val, val_n);
             free(path);
-            if (n == NULL || (!n->dir && cc_v2_snode_set_value(n, (const char *)val, val_n) < 0) ||
-                cc_v2_snode_reserve(parent) < 0) {
+            if (n == NULL || cc_v2_snode_reserve(parent) < 0) {
                 cc_v2_snode_free_tree(n);
                 goto oom;
             }
             n->created_index = created;
             n->modified_index = modified;
             n->expire_ns = expire;
-            parent->kids[parent->n_kids++] = n;
+            k->kids[k->n_kids++] = n;
             n->parent = parent;
         }
         if (depth >= cap) {
@@ -329,14 +305,16 @@ fail:
     return -1;
 }
 
-/* Marks in walk_i while loading records: a dir created only because a
- * descendant came first (it must get its own record), and the root and
- * namespace dirs (which may get one). */
+/* Marks in a dir's walk_i while loading records: a dir created only
+ * because a descendant came first (it must get its own record), and the
+ * root and namespace dirs (which may get one). A new dir's walk_i is 0:
+ * FILLED; a key is filled by its one record. */
 enum { FILLED = 0, MUST_FILL = 1, MAY_FILL = 2 };
 
 static int load_rec(struct cc_v2_store *s, const struct cc_v2_node_rec *rec, size_t *pending)
 {
     struct cc_v2_snode *d = s->root, *n;
+    struct cc_v2_sdir *k;
     const char *path = rec->path, *p, *q;
     size_t pos;
 
@@ -349,36 +327,40 @@ static int load_rec(struct cc_v2_store *s, const struct cc_v2_node_rec *rec, siz
         n = cc_v2_snode_child(d, p, (size_t)(q - p), &pos);
         if (n == NULL) {
             bool leaf = *q == '\0';
+            size_t len = (size_t)(q - path);
 
-            n = cc_v2_snode_new(path, (size_t)(q - path), leaf ? rec->dir : true);
+            if (leaf && !rec->dir)
+                n = cc_v2_snode_new_key(path, len, rec->value ? rec->value : "", rec->value_len);
+            else
+                n = cc_v2_snode_new_dir(path, len);
             if (n == NULL || cc_v2_snode_reserve(d) < 0) {
                 cc_v2_snode_free_tree(n);
                 errno = ENOMEM;
                 return -2;
             }
             cc_v2_snode_insert(d, n);
-            n->walk_i = leaf ? FILLED : MUST_FILL;
             if (!leaf) {
+                cc_v2_snode_sdir(n)->walk_i = MUST_FILL;
                 (*pending)++;
-            } else if (!rec->dir &&
-                       cc_v2_snode_set_value(n, rec->value ? rec->value : "", rec->value_len) < 0) {
-                errno = ENOMEM;
-                return -2;
             }
         } else if (*q == '\0') {
             /* a dir seen before its record: fill it (once) */
-            if (n->walk_i == FILLED || !rec->dir)
+            if (!n->dir || !rec->dir)
                 return -1;
-            if (n->walk_i == MUST_FILL)
+            k = cc_v2_snode_sdir(n);
+            if (k->walk_i == FILLED)
+                return -1;
+            if (k->walk_i == MUST_FILL)
                 (*pending)--;
-            n->walk_i = FILLED;
+            k->walk_i = FILLED;
         }
         d = n;
     }
     if (d == s->root) {
-        if (d->walk_i != MAY_FILL || !rec->dir || rec->expiration_ns != 0)
+        k = cc_v2_snode_sdir(d);
+        if (k->walk_i != MAY_FILL || !rec->dir || rec->expiration_ns != 0)
             return -1;
-        d->walk_i = FILLED;
+        k->walk_i = FILLED;
     }
     if (rec->created_index > rec->modified_index || rec->modified_index > s->index)
         return -1;
@@ -393,6 +375,7 @@ int cc_v2_store_load(const char *const *namespaces, size_t n_namespaces, cc_v2_r
                      size_t n_history, struct cc_v2_store **out)
 {
     struct cc_v2_store *s = cc_v2_store_new(namespaces, n_namespaces);
+    struct cc_v2_sdir *root;
     struct cc_v2_node_rec rec;
     size_t pending = 0;
     int rc;
@@ -401,9 +384,10 @@ int cc_v2_store_load(const char *const *namespaces, size_t n_namespaces, cc_v2_r
     if (s == NULL)
         return -1;
     s->index = index;
-    s->root->walk_i = MAY_FILL;
-    for (size_t i = 0; i < s->root->n_kids; i++)
-        s->root->kids[i]->walk_i = MAY_FILL;
+    root = cc_v2_snode_sdir(s->root);
+    root->walk_i = MAY_FILL;
+    for (size_t i = 0; i < root->n_kids; i++)
+        cc_v2_snode_sdir(root->kids[i])->walk_i = MAY_FILL; /* the namespaces */
     while (next != NULL && (rc = next(ctx, &rec)) != 0) {
         char *clean;
 
