@@ -35,8 +35,8 @@ struct cc_v2_sdir {
  * path; a key's value follows its path, a directory's cc_v2_sdir follows
  * its path (aligned).
  *
- * There is one per key in two copies of the tree per member (storage's and
- * the http view), so everything a key does not need is left out: counts
+ * There is one per key (in the http view, the member's only copy of the
+ * tree), so everything a key does not need is left out: counts
  * and offsets are 32-bit, the children and walk scratch belong to
  * directories only, and the path and value take no malloc chunk (and its
  * overhead) of their own. A 64-byte name under /1/load with a 128-byte
