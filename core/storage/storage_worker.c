@@ -54,7 +54,7 @@ int cc_storage_worker_main(struct cc_worker *w);
 /* A snapshot file being written from the leader's chunks. */
 struct incoming_snap {
     struct cc_snap_writer file;
-    uint64_t index, term, total;
+    uint64_t index, total;
 };
 
 struct storage {
@@ -76,7 +76,6 @@ struct storage {
     struct cc_snap_meta snap;
     struct cc_raft_conf_point *confs;
     size_t n_confs, cap_confs;
-    uint64_t reported_snapshot;      /* snapshot index last sent in PERSISTED */
     struct incoming_snap installing; /* from the leader, until INSTALL */
     uint64_t snapshots_saved, snapshots_sent, snapshots_installed;
     uint64_t saved_term, saved_vote; /* hard state last committed */
@@ -92,6 +91,12 @@ struct storage {
 
 /* The namespaces every store is created with (etcd's /0 and /1). */
 static const char *const namespaces[] = {"/0", "/1"};
+
+/* The last entry that is both committed and in the log here. */
+static uint64_t last_committed(const struct storage *s)
+{
+    return s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
+}
 
 static void schedule_flush(struct storage *s)
 {
@@ -178,7 +183,6 @@ static void send_persisted(struct storage *s)
     m.u.persisted.index = s->bounds.last_index;
     m.u.persisted.term = s->bounds.last_term;
     m.u.persisted.snapshot = s->snap.index;
-    s->reported_snapshot = s->snap.index;
     cc_link_send(c, &m);
 }
 
@@ -257,15 +261,13 @@ static int persist_batch(struct storage *s)
 /* Committed entries not yet sent to http are read back from the log. */
 static int forward_committed(struct storage *s)
 {
-    uint64_t target = s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
+    uint64_t target = last_committed(s);
     if (s->forwarded < s->snap.index)
         s->forwarded = s->snap.index;
     if (target <= s->forwarded)
         return 0;
-    uint64_t from = s->forwarded + 1;
-    int r = 0;
-    for (uint64_t i = from; i <= target; i++) {
-        r = cc_raftlog_read(&s->db, NULL, i, &s->http_pending);
+    for (uint64_t i = s->forwarded + 1; i <= target; i++) {
+        int r = cc_raftlog_read(&s->db, NULL, i, &s->http_pending);
         if (r != 0) {
             cc_error("entry %llu missing from the log: %s", (unsigned long long)i, db_strerror(r));
             return -1;
@@ -509,7 +511,7 @@ static int send_snapshot(struct storage *s, struct cc_link *l, uint64_t upto)
 static void serve_sync(struct storage *s, struct cc_link *l, uint64_t from)
 {
     flush(s);
-    uint64_t target = s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
+    uint64_t target = last_committed(s);
     if (from == 0 || from < s->bounds.first_index) {
         if (send_snapshot(s, l, target) != 0)
             return;
@@ -554,33 +556,30 @@ static void serve_fetch(struct storage *s, struct cc_link *l, uint64_t from, uin
 
 /* ---- snapshots in ---- */
 
-/* One chunk of the leader's snapshot; returns true when the last byte came. */
-static bool take_chunk(struct storage *s, struct incoming_snap *in, const char *tmp_name,
-                       uint64_t index, uint64_t term, uint64_t offset, uint64_t total,
-                       struct cc_bytes data)
+/* One chunk of the leader's snapshot, into its temporary file until
+ * INSTALL (which carries the term and voters). */
+static void take_install_chunk(struct storage *s, const struct cc_msg_snapshot_chunk *c)
 {
+    struct incoming_snap *in = &s->installing;
+    uint64_t index = c->index, offset = c->offset, total = c->total;
     if (offset == 0) {
         in->index = 0;
         if (total > SNAPSHOT_MAX) {
             cc_error("snapshot of %llu bytes refused (limit %llu)", (unsigned long long)total,
                      (unsigned long long)SNAPSHOT_MAX);
             cc_snap_writer_abandon(&in->file);
-            return false;
+            return;
         }
-        if (cc_snap_writer_begin(&in->file, s->db.home, tmp_name) != 0)
-            return false;
+        if (cc_snap_writer_begin(&in->file, s->db.home, CC_SNAP_INSTALL_TMP) != 0)
+            return;
         in->index = index;
-        in->term = term;
         in->total = total;
     } else if (!cc_snap_writer_active(&in->file) || in->index != index ||
                offset != in->file.written || total != in->total) {
-        return false; /* part of another transfer: wait for a whole one */
+        return; /* part of another transfer: wait for a whole one */
     }
-    if (data.n > 0 && cc_snap_writer_append(&in->file, data.p, data.n) != 0) {
+    if (c->data.n > 0 && cc_snap_writer_append(&in->file, c->data.p, c->data.n) != 0)
         in->index = 0;
-        return false;
-    }
-    return in->file.written >= in->total;
 }
 
 /* http's view at index A, written to a file by its snapshot child,
@@ -589,10 +588,9 @@ static bool take_chunk(struct storage *s, struct incoming_snap *in, const char *
 static void on_view_written(struct storage *s, const struct cc_msg_snapshot_save *c)
 {
     flush(s); /* the entries it covers are durable before it counts */
-    uint64_t last_committed = s->commit < s->bounds.last_index ? s->commit : s->bounds.last_index;
     struct cc_snap_meta meta = {.index = c->index, .data_len = c->total};
     bool found = false;
-    if (c->index > s->snap.index && c->index <= last_committed)
+    if (c->index > s->snap.index && c->index <= last_committed(s))
         meta.term = cc_raftlog_term(&s->db, NULL, &s->bounds, c->index, &found);
     if (!found) {
         cc_info("snapshot at %llu from http not taken (snapshot %llu, log %llu..%llu, "
@@ -736,12 +734,9 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
         s->snapshots_sent++;
         send_snapshot(s, l, 0);
         break;
-    case CC_MSG_SNAPSHOT_CHUNK: {
-        const struct cc_msg_snapshot_chunk *c = &m->u.snapshot_chunk;
-        take_chunk(s, &s->installing, CC_SNAP_INSTALL_TMP, c->index, c->term, c->offset, c->total,
-                   c->data);
+    case CC_MSG_SNAPSHOT_CHUNK:
+        take_install_chunk(s, &m->u.snapshot_chunk);
         break;
-    }
     case CC_MSG_SNAPSHOT_SAVE:
         on_view_written(s, &m->u.snapshot_save);
         break;
