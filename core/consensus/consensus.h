@@ -70,9 +70,10 @@ struct consensus {
     uint64_t seq; /* last APPEND/INSTALL sequence number sent */
     struct cc_pending_persist *pend;
     size_t n_pend, cap_pend;
-    cc_raft_index apply_sent; /* highest apply_to told to storage */
-    cc_raft_index applied;    /* committed entries handed to the state machine */
-    cc_raft_index http_sent;  /* highest committed entry handed to http */
+    cc_raft_index apply_sent;  /* highest apply_to handed over (http, storage) */
+    cc_raft_index commit_told; /* highest commit index storage was sent */
+    cc_raft_index applied;     /* committed entries handed to the state machine */
+    cc_raft_index http_sent;   /* highest committed entry handed to http */
     /* the durable snapshot as stepped into the core, and a request for a
      * new one (SNAPSHOT_MAKE) not yet answered */
     cc_raft_index snapshot_index;
@@ -117,7 +118,7 @@ struct consensus {
     size_t n_rounds;
     uint64_t read_ctx;
 
-    struct event *tick_ev, *sync_ev, *stop_ev;
+    struct event *tick_ev, *sync_ev, *stop_ev, *commit_ev;
     bool published; /* our attributes were proposed since the last leader change */
     bool transferring;
     cc_raft_id leader;
@@ -142,6 +143,8 @@ void cc_consensus_on_persisted(struct consensus *c, const struct cc_msg_persiste
  * snapshot came. */
 void cc_consensus_ask_snapshot(struct consensus *c);
 void cc_consensus_snapshot_tick(struct consensus *c);
+/* Sends storage the commit index if no APPEND carried it yet. */
+void cc_consensus_tell_commit(struct consensus *c);
 void cc_consensus_on_entries(struct consensus *c, const struct cc_msg_entries *e);
 void cc_consensus_on_peer_raft(struct consensus *c, const struct cc_msg *m);
 void cc_consensus_on_peer_chunk(struct consensus *c, const struct cc_msg_snapshot_chunk_peer *ch);

@@ -13,7 +13,9 @@
  *   5. apply: the state machine is the http worker's view. Committed
  *      entries go to it from here (those still in the core's cache) and
  *      from storage (read back from the durable log, filling gaps); storage
- *      learns the commit index (COMMIT). Once handed over, an entry counts
+ *      learns the commit index with the next APPEND, or from a COMMIT
+ *      within COMMIT_TELL_DELAY_MS when none comes (at once when it has to
+ *      fill a gap for http). Once handed over, an entry counts
  *      as applied (APPLIED event): the view applies every committed entry
  *      in order, and after any restart it is rebuilt from the snapshot and
  *      the log, so nothing handed over is lost;
@@ -29,6 +31,7 @@
  * from cc_raft_snapshot_meta_at), followed by the bytes in
  * SNAPSHOT_CHUNK_PEER frames; the follower steps the message once every
  * byte arrived, and its storage installs them on INSTALL. */
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,7 +149,11 @@ static int send_append(struct consensus *c, const struct cc_raft_update *u)
     m.u.append.seq = ++c->seq;
     m.u.append.term = u->hard_state.term;
     m.u.append.vote = u->hard_state.vote;
-    m.u.append.commit = c->apply_sent;
+    /* The commit this update brings rides along: entries it covers are in
+     * this APPEND or an earlier one. */
+    m.u.append.commit = u->apply_to > c->apply_sent ? u->apply_to : c->apply_sent;
+    if (m.u.append.commit > c->commit_told)
+        c->commit_told = m.u.append.commit;
     m.u.append.entries = (struct cc_list){(uint32_t)u->n_entries, list.data, (uint32_t)list.len};
     struct cc_link *l = storage_link(c);
     int rc = l == NULL || list.failed || cc_link_send(l, &m) != 0 ? -1 : 0;
@@ -160,6 +167,37 @@ static int send_append(struct consensus *c, const struct cc_raft_update *u)
  * latency after the quorum answered. Entries whose payload left the core's
  * cache are not sent: storage's stream delivers them, and the view waits
  * for it instead of skipping ahead. */
+/* Storage needs the commit index to feed http what consensus no longer
+ * holds, to seal snapshots and to store it in the hard state (where it is
+ * only a hint: raft learns it again). A COMMIT message of its own for every
+ * commit was one nanomsg message, a loop turn and a Berkeley DB transaction
+ * per write on every member; now the next APPEND carries it, and a commit
+ * no APPEND carried goes alone after this delay, like storage's own
+ * reports to http. */
+#define COMMIT_TELL_DELAY_MS 20
+
+void cc_consensus_tell_commit(struct consensus *c)
+{
+    if (c->apply_sent <= c->commit_told)
+        return;
+    struct cc_link *l = storage_link(c);
+    if (l == NULL || !l->up)
+        return;
+    struct cc_msg m = {.type = CC_MSG_COMMIT};
+    m.u.commit.commit = c->apply_sent;
+    if (cc_link_send(l, &m) == 0)
+        c->commit_told = c->apply_sent;
+}
+
+static void tell_commit_soon(struct consensus *c)
+{
+    if (c->apply_sent <= c->commit_told || c->commit_ev == NULL ||
+        evtimer_pending(c->commit_ev, NULL))
+        return;
+    struct timeval tv = {0, COMMIT_TELL_DELAY_MS * 1000};
+    evtimer_add(c->commit_ev, &tv);
+}
+
 static void send_committed_to_http(struct consensus *c, const struct cc_raft_update *u)
 {
     struct cc_link *l = cc_worker_link(c->w, CC_KIND_HTTP);
@@ -177,6 +215,8 @@ static void send_committed_to_http(struct consensus *c, const struct cc_raft_upd
         n++;
     }
     c->http_sent = u->apply_to;
+    if (i <= u->apply_to)
+        cc_consensus_tell_commit(c); /* the view waits for storage's copy */
     if (n > 0 && !list.failed) {
         struct cc_msg m = {.type = CC_MSG_APPLIED};
         m.u.applied.raft_term = u->term;
@@ -225,12 +265,8 @@ static void carry_out(struct consensus *c, const struct cc_raft_update *u, bool 
     /* 5. */
     if (u->apply_to > c->apply_sent) {
         c->apply_sent = u->apply_to;
-        struct cc_msg m = {.type = CC_MSG_COMMIT};
-        m.u.commit.commit = u->apply_to;
-        struct cc_link *l = storage_link(c);
-        if (l)
-            cc_link_send(l, &m);
         send_committed_to_http(c, u);
+        tell_commit_soon(c);
     }
     /* 6. */
     if (u->fetch_from != 0) {
@@ -605,6 +641,7 @@ int cc_consensus_start_raft(struct consensus *c, const struct cc_msg_log_state *
     }
     c->seq = 0;
     c->apply_sent = ls->snapshot_index;
+    c->commit_told = ls->commit;
     c->applied = ls->snapshot_index;
     c->http_sent = ls->snapshot_index;
     c->snapshot_index = ls->snapshot_index;

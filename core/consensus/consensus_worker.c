@@ -309,6 +309,8 @@ static void on_log_state(struct consensus *c, const struct cc_msg_log_state *s)
 static void on_link_up(struct cc_worker *w, struct cc_link *l)
 {
     struct consensus *c = w->state;
+    if (l->peer == CC_KIND_HTTP && c->raft != NULL)
+        cc_consensus_tell_commit(c); /* a new view syncs from storage */
     if (l->peer != CC_KIND_STORAGE)
         return;
     if (c->raft != NULL) {
@@ -428,6 +430,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static void on_commit_timer(evutil_socket_t fd, short what, void *arg)
+{
+    cc_consensus_tell_commit(arg);
+}
+
 static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct consensus *c = arg;
@@ -494,6 +501,11 @@ static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
 static void on_stop(struct cc_worker *w, unsigned deadline_ms)
 {
     struct consensus *c = w->state;
+    /* So that a restart replays every write this member acknowledged. */
+    cc_consensus_tell_commit(c);
+    struct cc_link *storage = cc_worker_link(w, CC_KIND_STORAGE);
+    if (storage != NULL)
+        cc_link_flush_now(storage);
     const struct cc_raft_membership *m = c->raft ? cc_raft_membership(c->raft) : NULL;
     if (c->raft == NULL || c->role != CC_RAFT_LEADER || m->n < 2) {
         cc_worker_exit(w, 0);
@@ -528,6 +540,8 @@ static void on_exit_hook(struct cc_worker *w)
     if (c->stop_ev)
         event_free(c->stop_ev);
     event_free(c->tick_ev);
+    if (c->commit_ev)
+        event_free(c->commit_ev);
     event_free(c->sync_ev);
     event_free(c->batch_ev);
     cc_cluster_def_free(&c->id);
@@ -581,6 +595,7 @@ int cc_consensus_worker_main(struct cc_worker *w)
     c.batch_ev = event_new(w->base, -1, 0, on_batch, &c);
     c.tick_ev = event_new(w->base, -1, EV_PERSIST, on_tick, &c);
     c.sync_ev = event_new(w->base, -1, EV_PERSIST, on_sync_timer, &c);
+    c.commit_ev = evtimer_new(w->base, on_commit_timer, &c);
     unsigned hb = w->cfg.heartbeat_interval_ms ? w->cfg.heartbeat_interval_ms : 100;
     struct timeval tick = {hb / 1000, (hb % 1000) * 1000};
     struct timeval sync = {0, SYNC_INTERVAL_MS * 1000};

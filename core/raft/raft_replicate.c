@@ -115,8 +115,12 @@ static int send_append_once(struct cc_raft *r, struct cc_raft_progress *pr, bool
     m.append.n_entries = n;
     /* A commit carrier to a follower in step: each write would otherwise
      * cost one more answer per follower (the new commit index goes out to
-     * every follower once per commit, with maybe_commit's broadcast). */
-    m.append.quiet = n == 0 && pr->state == CC_RAFT_PR_REPLICATE && prev == pr->match;
+     * every follower once per commit, with maybe_commit's broadcast). The
+     * follower may not have answered the entries before prev yet (the
+     * quorum was the other follower): that answer is on its way and tells
+     * the leader the same, and a follower that lacks prev rejects, which
+     * is always answered. */
+    m.append.quiet = n == 0 && pr->state == CC_RAFT_PR_REPLICATE;
     int rc = cc_raft_send(r, &m, off);
     if (rc != 0)
         return rc;

@@ -588,6 +588,10 @@ static void take_install_chunk(struct storage *s, const struct cc_msg_snapshot_c
 static void on_view_written(struct storage *s, const struct cc_msg_snapshot_save *c)
 {
     flush(s); /* the entries it covers are durable before it counts */
+    /* The view applies committed entries only, and consensus tells the
+     * commit index late (with the next APPEND): learn it from here too. */
+    if (c->index > s->commit && c->index <= s->bounds.last_index)
+        s->commit = c->index;
     struct cc_snap_meta meta = {.index = c->index, .data_len = c->total};
     bool found = false;
     if (c->index > s->snap.index && c->index <= last_committed(s))

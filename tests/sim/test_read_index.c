@@ -17,9 +17,9 @@ static void test_read_answered_after_leadership_is_confirmed(void)
     cc_sim_run(c, 20);
     CHECK(cc_sim_read_answer(c, 7, &at) == 1);
     CHECK(at == idx);
-    CHECK_TRACE(c, "[  156] 2 read index #7\n"
+    CHECK_TRACE(c, "[  154] 2 read index #7\n"
                    "        read round 1 at commit 2\n"
-                   "[  162] 2 < heartbeat resp from 3\n"
+                   "[  161] 2 < heartbeat resp from 1\n"
                    "        read 7 confirmed at index 2\n");
     scenario_end(c);
 }

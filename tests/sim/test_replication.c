@@ -55,11 +55,13 @@ static void test_replication_and_commit(void)
 
 /* In steady state a write costs each follower one append with the entry
  * (answered) and one carrying the new commit index (not answered: the
- * leader marks it quiet), and no empty append per answer on top (etcd's
+ * leader marks it quiet, also to the follower whose answer to the entry is
+ * still on its way), and no empty append per answer on top (etcd's
  * sendIfEmpty=false). Counted as raft messages delivered per write over
- * sequential writes, heartbeats included: 14.52 with this seed; 16.06
- * when commit carriers were answered, 18.86 when every answer also drew
- * an empty append. */
+ * sequential writes, heartbeats included: 11.70 with this seed; 14.52 when
+ * only a follower whose answer had arrived got a quiet carrier, 16.06 when
+ * commit carriers were answered, 18.86 when every answer also drew an
+ * empty append. */
 static void test_steady_state_messages_per_write(void)
 {
     struct cc_sim *c = scenario_new(3, 1, NULL);
@@ -77,7 +79,7 @@ static void test_steady_state_messages_per_write(void)
     cc_sim_stats(c, &after);
     double per_write = (double)(after.delivered - before.delivered) / WRITES;
     cc_sim_note(c, "%.2f messages delivered per write", per_write);
-    CHECK(per_write >= 6.0 && per_write < 15.5);
+    CHECK(per_write >= 6.0 && per_write < 12.5);
     cc_sim_trace_skip(c);
     scenario_end(c);
 }
@@ -106,18 +108,18 @@ static void test_follower_far_behind_catches_up_by_snapshot(void)
     cc_sim_restart(c, f);
     CHECK(wait_applied(c, idx, 500));
     CHECK(same_state(c));
-    CHECK_TRACE(c, "[  247] -- restart 3\n"
-                   "[  249] 3 < heartbeat from 2\n"
+    CHECK_TRACE(c, "[  244] -- restart 3\n"
+                   "[  247] 3 < heartbeat from 2\n"
                    "        leader is 2\n"
                    "[  252] 2 < heartbeat resp from 3\n"
                    "        send snapshot 8^1 to 3 (it needs 1)\n"
-                   "[  255] 3 < snapshot from 2\n"
+                   "[  256] 3 < snapshot from 2\n"
                    "        install snapshot 8^1\n"
-                   "[  258] 2 snapshot to 3 delivered\n"
+                   "[  259] 2 snapshot to 3 delivered\n"
                    "        snapshot to 3 sent: probe from 9\n"
-                   "[  262] 2 < snapshot resp from 3\n"
+                   "[  259] 2 < snapshot resp from 3\n"
                    "        3 has the snapshot: match 8\n"
-                   "[  264] 3 < append from 2\n"
+                   "[  262] 3 < append from 2\n"
                    "        append 9^1..11^1\n"
                    "        commit 8 -> 11\n");
     scenario_end(c);
@@ -145,14 +147,14 @@ static void test_leader_fetches_evicted_entries_for_a_slow_follower(void)
     CHECK(wait_applied(c, idx, 500));
     CHECK(same_state(c));
     CHECK_TRACE(c, "[  193] -- heal the network\n"
-                   "[  200] 3 < append from 2\n"
+                   "[  199] 3 < append from 2\n"
                    "        commit 0 -> 1\n"
-                   "[  201] 2 < append resp from 3\n"
+                   "[  202] 2 < append resp from 3\n"
                    "        fetch entries 2..4 from storage\n"
                    "[  208] 3 < append from 2\n"
                    "        append 2^1..3^1\n"
                    "        commit 1 -> 3\n"
-                   "[  208] 3 < append from 2\n"
+                   "[  209] 3 < append from 2\n"
                    "        append 4^1\n"
                    "        commit 3 -> 4\n");
     scenario_end(c);
