@@ -23,6 +23,7 @@
 #include "core/http/http.h"
 #include "core/identity.h"
 #include "core/log.h"
+#include "core/v2/node_pool.h"
 #include "core/version.h"
 
 int cc_http_worker_main(struct cc_worker *w);
@@ -508,15 +509,18 @@ static uint32_t inflight(struct cc_worker *w)
 static void detail_json(struct cc_worker *w, char *buf, size_t len)
 {
     struct cc_http *h = w->state;
+    struct cc_v2_pool_stats pool;
+    cc_v2_pool_stats(&pool);
     snprintf(
         buf, len,
         "{\"listeners\":%zu,\"requests\":%llu,\"writes\":%u,\"watches\":%u,"
         "\"cut_slow\":%llu,\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu,"
-        "\"snapshots_written\":%llu}",
+        "\"snapshots_written\":%llu,\"node_pool_bytes\":%zu,\"node_pool_used_bytes\":%zu}",
         h->n_bound, (unsigned long long)h->requests, h->n_writes, h->n_watches,
         (unsigned long long)h->cut_slow, (unsigned long long)h->view.raft_index,
         (unsigned long long)(h->view.store ? cc_v2_store_index(h->view.store) : 0),
-        (unsigned long long)h->view.syncs, (unsigned long long)h->snapshots_written);
+        (unsigned long long)h->view.syncs, (unsigned long long)h->snapshots_written,
+        pool.slab_bytes, pool.used_bytes);
 }
 
 /* The admin socket's `hash`: the view is this member's state machine. */

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/v2/node_pool.h"
+
 /* A node with room for size bytes after its path (the value and its NUL,
  * or a directory's part), path filled in, the rest zero. */
 static struct cc_v2_snode *alloc_node(const char *path, size_t path_len, size_t size)
 {
-    struct cc_v2_snode *n = calloc(1, size);
+    struct cc_v2_snode *n = cc_v2_pool_alloc(size);
     const char *slash;
 
     if (n == NULL) {
@@ -34,10 +36,20 @@ static size_t key_size(size_t path_len, size_t value_len)
     return offsetof(struct cc_v2_snode, path) + path_len + 1 + value_len + 1;
 }
 
+static size_t dir_size(size_t path_len)
+{
+    return cc_v2_sdir_off(path_len) + sizeof(struct cc_v2_sdir);
+}
+
+/* The pool is told the size back: what the node was allocated with. */
+static void release(struct cc_v2_snode *n)
+{
+    cc_v2_pool_free(n, n->dir ? dir_size(n->path_len) : key_size(n->path_len, n->value_len));
+}
+
 struct cc_v2_snode *cc_v2_snode_new_dir(const char *path, size_t path_len)
 {
-    struct cc_v2_snode *n =
-        alloc_node(path, path_len, cc_v2_sdir_off(path_len) + sizeof(struct cc_v2_sdir));
+    struct cc_v2_snode *n = alloc_node(path, path_len, dir_size(path_len));
 
     if (n != NULL)
         n->dir = true;
@@ -65,7 +77,7 @@ static void free_one(struct cc_v2_snode *n)
         free(k->kids);
         free(k->pend);
     }
-    free(n);
+    release(n);
 }
 
 void cc_v2_snode_free_tree(struct cc_v2_snode *top)
@@ -85,7 +97,7 @@ void cc_v2_snode_free_tree(struct cc_v2_snode *top)
                 cc_v2_snode_walk_start(c);
                 n = c;
             } else {
-                free(c);
+                release(c);
             }
             continue;
         }
@@ -319,7 +331,7 @@ struct cc_v2_snode *cc_v2_snode_set_value(struct cc_v2_snode *n, struct cc_v2_tt
             memmove(cc_v2_snode_value(n), p, len);
         return n;
     }
-    m = malloc(key_size(n->path_len, len));
+    m = cc_v2_pool_alloc(key_size(n->path_len, len));
     if (m == NULL) {
         errno = ENOMEM;
         return NULL;
@@ -332,7 +344,7 @@ struct cc_v2_snode *cc_v2_snode_set_value(struct cc_v2_snode *n, struct cc_v2_tt
     cc_v2_snode_replace(n, m);
     if (m->heap_pos != CC_V2_NOT_IN_HEAP)
         heap->a[m->heap_pos] = m;
-    free(n);
+    release(n);
     return m;
 }
 
