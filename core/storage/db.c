@@ -1,10 +1,12 @@
 #include "core/storage/db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -69,7 +71,7 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
     db->env->log_set_config(db->env, DB_LOG_AUTO_REMOVE, 1);
     r = db->env->open(db->env, db->home,
                       DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-                          DB_RECOVER | DB_PRIVATE,
+                          DB_RECOVER | DB_PRIVATE | DB_THREAD,
                       0600);
     if (r != 0) {
         snprintf(err, errlen, "cannot open the database in %s: %s", db->home, db_strerror(r));
@@ -91,6 +93,7 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
 
 void cc_db_close(struct cc_db *db)
 {
+    cc_db_checkpointer_stop(db);
     DB **tables[] = {&db->log, &db->meta};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         if (*tables[i]) {
@@ -129,6 +132,115 @@ int cc_db_commit_nosync(DB_TXN *txn)
 int cc_db_checkpoint(struct cc_db *db, unsigned kbytes)
 {
     return db->env->txn_checkpoint(db->env, kbytes, 0, 0);
+}
+
+struct cc_checkpointer {
+    DB_ENV *env;
+    unsigned interval_ms, kbytes;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    uint64_t count;
+    double max_s;
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct cc_checkpointer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    while (!c->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += c->interval_ms / 1000;
+        until.tv_nsec += (long)(c->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
+            ;
+        if (c->stop)
+            break;
+        pthread_mutex_unlock(&c->mu);
+        double t0 = mono_now();
+        int r = c->env->txn_checkpoint(c->env, c->kbytes, 0, 0);
+        double took = mono_now() - t0;
+        if (r != 0)
+            cc_warn("checkpoint failed: %s", db_strerror(r));
+        pthread_mutex_lock(&c->mu);
+        c->count++;
+        if (took > c->max_s)
+            c->max_s = took;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+int cc_db_checkpointer_start(struct cc_db *db, unsigned interval_ms, unsigned kbytes)
+{
+    if (db->ckpt != NULL || db->env == NULL)
+        return db->ckpt != NULL ? 0 : -1;
+    struct cc_checkpointer *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        cc_error("no memory for the checkpoint thread");
+        return -1;
+    }
+    c->env = db->env;
+    c->interval_ms = interval_ms;
+    c->kbytes = kbytes;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&c->mu, NULL);
+    int r = pthread_create(&c->thread, NULL, checkpointer_main, c);
+    if (r != 0) {
+        cc_log_errno(CC_LOG_ERROR, r, "cannot start the checkpoint thread");
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        free(c);
+        return -1;
+    }
+    db->ckpt = c;
+    return 0;
+}
+
+void cc_db_checkpointer_stop(struct cc_db *db)
+{
+    struct cc_checkpointer *c = db->ckpt;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    db->ckpt = NULL;
+}
+
+void cc_db_checkpointer_stats(const struct cc_db *db, uint64_t *count, double *max_s)
+{
+    struct cc_checkpointer *c = db->ckpt;
+    *count = 0;
+    *max_s = 0;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    *count = c->count;
+    *max_s = c->max_s;
+    pthread_mutex_unlock(&c->mu);
 }
 
 void cc_db_abort(DB_TXN *txn)

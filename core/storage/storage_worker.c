@@ -79,7 +79,6 @@ struct storage {
     struct incoming_snap installing; /* from the leader, until INSTALL */
     uint64_t snapshots_saved, snapshots_sent, snapshots_installed;
     uint64_t saved_term, saved_vote; /* hard state last committed */
-    struct event *checkpoint_ev;
     /* Committed entries for http, read back from the log up to forwarded
      * and sent a little later instead of after every transaction (see
      * on_report). */
@@ -350,17 +349,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 /* BDB removes log files only up to the last checkpoint: without this the
  * data dir grows by every write's log record for as long as the member
- * runs, and a crash recovery replays all of it. */
+ * runs, and a crash recovery replays all of it. Taken by a thread of its
+ * own (cc_db_checkpointer_start): in this loop each one held the writes
+ * behind it for 20-50 ms. */
 #define CHECKPOINT_INTERVAL_MS 1000
 #define CHECKPOINT_KBYTES      (32 * 1024)
-
-static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
-{
-    struct storage *s = arg;
-    int r = cc_db_checkpoint(&s->db, CHECKPOINT_KBYTES);
-    if (r != 0)
-        cc_warn("checkpoint failed: %s", db_strerror(r));
-}
 
 /* ---- what a restarting consensus gets ---- */
 
@@ -755,15 +748,20 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
 static void detail_json(struct cc_worker *w, char *buf, size_t len)
 {
     struct storage *s = w->state;
+    uint64_t checkpoints;
+    double checkpoint_max_s;
+    cc_db_checkpointer_stats(&s->db, &checkpoints, &checkpoint_max_s);
     snprintf(buf, len,
              "{\"commit\":%llu,\"first_index\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
              "\"snapshot_bytes\":%llu,\"txns\":%llu,\"entries_written\":%llu,"
-             "\"snapshots_saved\":%llu,\"snapshots_sent\":%llu,\"snapshots_installed\":%llu}",
+             "\"snapshots_saved\":%llu,\"snapshots_sent\":%llu,\"snapshots_installed\":%llu,"
+             "\"checkpoints\":%llu,\"checkpoint_max_ms\":%.1f}",
              (unsigned long long)s->commit, (unsigned long long)s->bounds.first_index,
              (unsigned long long)s->bounds.last_index, (unsigned long long)s->snap.index,
              (unsigned long long)s->snap.data_len, (unsigned long long)s->txns,
              (unsigned long long)s->entries_written, (unsigned long long)s->snapshots_saved,
-             (unsigned long long)s->snapshots_sent, (unsigned long long)s->snapshots_installed);
+             (unsigned long long)s->snapshots_sent, (unsigned long long)s->snapshots_installed,
+             (unsigned long long)checkpoints, checkpoint_max_s * 1e3);
 }
 
 static void on_stop(struct cc_worker *w, unsigned deadline_ms)
@@ -781,8 +779,6 @@ static void on_exit_hook(struct cc_worker *w)
         event_free(s->flush_ev);
     if (s->compact_ev)
         event_free(s->compact_ev);
-    if (s->checkpoint_ev)
-        event_free(s->checkpoint_ev);
     if (s->report_ev)
         event_free(s->report_ev);
     cc_buf_free(&s->http_pending);
@@ -929,10 +925,8 @@ int cc_storage_worker_main(struct cc_worker *w)
     s.forwarded = s.snap.index;
     s.saved_term = s.hs.term;
     s.saved_vote = s.hs.vote;
-    s.checkpoint_ev = event_new(w->base, -1, EV_PERSIST, on_checkpoint, &s);
-    struct timeval cp = {CHECKPOINT_INTERVAL_MS / 1000, (CHECKPOINT_INTERVAL_MS % 1000) * 1000};
-    if (s.checkpoint_ev)
-        event_add(s.checkpoint_ev, &cp);
+    if (cc_db_checkpointer_start(&s.db, CHECKPOINT_INTERVAL_MS, CHECKPOINT_KBYTES) != 0)
+        return 1;
     cc_info("database open: log %llu..%llu, commit %llu, snapshot at %llu (%llu bytes)",
             (unsigned long long)s.bounds.first_index, (unsigned long long)s.bounds.last_index,
             (unsigned long long)s.hs.commit, (unsigned long long)s.snap.index,
