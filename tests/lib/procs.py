@@ -49,10 +49,33 @@ def proc_stat(pid):
     return rest[0], int(rest[1])
 
 
+def _task_states(pid):
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+        return []
+    states = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                data = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        states.append(data[data.rindex(")") + 2 :].split()[0])
+    return states
+
+
 def pid_alive(pid):
-    """A zombie (or a dead task) counts as gone."""
+    """A zombie (or a dead task) counts as gone, but only once every thread
+    is: a killed process's leader shows as a zombie while its other threads
+    (nanomsg's, Berkeley DB's checkpoint thread) are still exiting, and its
+    descriptors (a listening port) stay open until the last one has."""
     st = proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
+    if st is None:
+        return False
+    if st[0] not in ("Z", "X"):
+        return True
+    return any(s not in ("Z", "X") for s in _task_states(pid))
 
 
 def proc_cmdline(pid):
