@@ -55,6 +55,7 @@ static void remove_stale_table(struct cc_db *db, const char *file)
 int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
 {
     memset(db, 0, sizeof(*db));
+    cc_buf_init(&db->log_cache);
     snprintf(db->home, sizeof(db->home), "%s/member", data_dir);
     if (mkdir(db->home, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", db->home, strerror(errno));
@@ -94,6 +95,8 @@ int cc_db_open(struct cc_db *db, const char *data_dir, char *err, size_t errlen)
 void cc_db_close(struct cc_db *db)
 {
     cc_db_checkpointer_stop(db);
+    cc_buf_free(&db->log_cache);
+    db->log_gen++;
     DB **tables[] = {&db->log, &db->meta};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         if (*tables[i]) {

@@ -8,7 +8,8 @@
  * for the checkpoint thread (below), the tables used by one thread only.
  *
  * Tables (btree, one file each):
- *   log.db      raft log: big-endian index -> entry record
+ *   log.db      raft log: big-endian first index -> record of entries
+ *               (core/storage/raft_log.h)
  *   meta.db     hard state, log bounds
  * The state machine's snapshot is a file beside them
  * (core/storage/snap_file.h). */
@@ -20,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/wire.h"
+
 struct cc_checkpointer;
 
 struct cc_db {
@@ -27,6 +30,10 @@ struct cc_db {
     DB *log, *meta;
     char home[4096];
     struct cc_checkpointer *ckpt; /* NULL unless started */
+    /* raft_log.c's copy of the last log record read, valid while
+     * log_cache_gen == log_gen (every change to the log bumps log_gen) */
+    struct cc_buf log_cache;
+    uint64_t log_cache_first, log_cache_last, log_cache_gen, log_gen;
 };
 
 /* Creates DATA_DIR/member if needed and opens everything. 0, or -1 with a

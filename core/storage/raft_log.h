@@ -1,7 +1,9 @@
 /* The durable raft log and hard state, in the storage worker's database.
  *
- * Entries are stored as proto `entry` records keyed by big-endian index, so
- * a cursor walks them in order. After compaction the log starts at
+ * Entries are stored in records of consecutive entries (proto `entry`
+ * encodings one after the other), keyed by the big-endian index of the
+ * first, so a cursor walks them in order; a batch appended together is one
+ * record (raft_log.c says why). After compaction the log starts at
  * first_index; the term of the entry just before it is kept (raft needs it
  * to check the next append). */
 #ifndef CC_CORE_STORAGE_RAFT_LOG_H
@@ -39,8 +41,24 @@ uint64_t cc_raftlog_term(struct cc_db *db, DB_TXN *txn, const struct cc_log_boun
 int cc_raftlog_append(struct cc_db *db, DB_TXN *txn, struct cc_log_bounds *b,
                       const struct cc_entry *e);
 
-/* The raw `entry` record at index into out (appended); 0, DB_NOTFOUND or a
- * BDB error. */
+/* Appends a loop turn's entries as few records: add each in order, then
+ * finish (also after an error, to free). add returns what
+ * cc_raftlog_append does; finish 0 or a BDB error. */
+struct cc_raftlog_appender {
+    struct cc_db *db;
+    DB_TXN *txn;
+    struct cc_log_bounds *b;
+    struct cc_buf rec;
+    uint64_t first;
+    uint32_t n;
+};
+void cc_raftlog_appender_init(struct cc_raftlog_appender *a, struct cc_db *db, DB_TXN *txn,
+                              struct cc_log_bounds *b);
+int cc_raftlog_appender_add(struct cc_raftlog_appender *a, const struct cc_entry *e);
+int cc_raftlog_appender_finish(struct cc_raftlog_appender *a);
+
+/* The raw `entry` encoding at index into out (appended); 0, DB_NOTFOUND or
+ * a BDB error. */
 int cc_raftlog_read(struct cc_db *db, DB_TXN *txn, uint64_t index, struct cc_buf *out);
 
 /* Replaces the whole log by a snapshot point: no entries, the next one is

@@ -225,8 +225,10 @@ static int persist_batch(struct storage *s)
     struct cc_rd rd;
     cc_rd_init(&rd, s->batch.data, s->batch.len);
     struct cc_entry e;
+    struct cc_raftlog_appender app;
+    cc_raftlog_appender_init(&app, &s->db, txn, &s->bounds);
     for (uint32_t i = 0; r == 0 && i < s->batch_count && cc_msg_entry_next(&rd, &e) > 0; i++) {
-        int a = cc_raftlog_append(&s->db, txn, &s->bounds, &e);
+        int a = cc_raftlog_appender_add(&app, &e);
         if (a == 0) {
             s->entries_written++;
             r = track_conf(s, &e);
@@ -234,6 +236,9 @@ static int persist_batch(struct storage *s)
             r = a;
         }
     }
+    int f = cc_raftlog_appender_finish(&app);
+    if (r == 0)
+        r = f;
     if (r != 0) {
         cc_db_abort(txn);
         cc_error("log write failed (%s); exiting so the batch is redone from consensus",
