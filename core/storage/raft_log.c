@@ -79,6 +79,26 @@ static void cache_drop(struct cc_db *db)
     db->log_gen++;
 }
 
+/* Opens a cursor on the log at the first record keyed at or after index;
+ * the key lands in kb, the value as v's flags ask. Returns the positioning
+ * result; *c is NULL when no cursor could be opened, else close it. */
+static int seek(struct cc_db *db, DB_TXN *txn, uint64_t index, uint8_t kb[8], DBT *k, DBT *v,
+                DBC **c)
+{
+    int r = db->log->cursor(db->log, txn, c, 0);
+    if (r != 0) {
+        *c = NULL;
+        return r;
+    }
+    cc_be64_put(kb, index);
+    memset(k, 0, sizeof(*k));
+    k->data = kb;
+    k->size = 8;
+    k->ulen = 8;
+    k->flags = DB_DBT_USERMEM;
+    return (*c)->get(*c, k, v, DB_SET_RANGE);
+}
+
 /* Loads the record that holds index into the cache. 0, DB_NOTFOUND or a
  * BDB error. */
 static int cache_load(struct cc_db *db, DB_TXN *txn, uint64_t index)
@@ -87,19 +107,12 @@ static int cache_load(struct cc_db *db, DB_TXN *txn, uint64_t index)
         index <= db->log_cache_last)
         return 0;
     DBC *c;
-    int r = db->log->cursor(db->log, txn, &c, 0);
-    if (r != 0)
-        return r;
     uint8_t kb[8];
-    cc_be64_put(kb, index);
     DBT k, v;
-    memset(&k, 0, sizeof(k));
     memset(&v, 0, sizeof(v));
-    k.data = kb;
-    k.size = 8;
-    k.ulen = 8;
-    k.flags = DB_DBT_USERMEM;
-    r = c->get(c, &k, &v, DB_SET_RANGE);
+    int r = seek(db, txn, index, kb, &k, &v, &c);
+    if (c == NULL)
+        return r;
     if (r == 0 && (k.size != 8 || cc_be64_get(kb) > index))
         r = c->get(c, &k, &v, DB_PREV);
     else if (r == DB_NOTFOUND)
@@ -260,20 +273,13 @@ static int put_record(struct cc_db *db, DB_TXN *txn, uint64_t first, const struc
 static int delete_records_from(struct cc_db *db, DB_TXN *txn, uint64_t from)
 {
     DBC *c;
-    int r = db->log->cursor(db->log, txn, &c, 0);
-    if (r != 0)
-        return r;
     uint8_t kb[8];
-    cc_be64_put(kb, from);
     DBT k, v;
-    memset(&k, 0, sizeof(k));
     memset(&v, 0, sizeof(v));
-    k.data = kb;
-    k.size = 8;
-    k.ulen = 8;
-    k.flags = DB_DBT_USERMEM;
     v.flags = DB_DBT_PARTIAL; /* doff = dlen = 0: the values are not read */
-    r = c->get(c, &k, &v, DB_SET_RANGE);
+    int r = seek(db, txn, from, kb, &k, &v, &c);
+    if (c == NULL)
+        return r;
     while (r == 0) {
         r = c->del(c, 0);
         if (r == 0)
