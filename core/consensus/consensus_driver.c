@@ -161,12 +161,6 @@ static int send_append(struct consensus *c, const struct cc_raft_update *u)
     return rc;
 }
 
-/* Committed entries go to the http worker straight from here as well as
- * from storage: the view applies whichever copy comes first (it skips
- * what it has), and this one is a hop earlier, which is most of a write's
- * latency after the quorum answered. Entries whose payload left the core's
- * cache are not sent: storage's stream delivers them, and the view waits
- * for it instead of skipping ahead. */
 /* Storage needs the commit index to feed http what consensus no longer
  * holds, to seal snapshots and to store it in the hard state (where it is
  * only a hint: raft learns it again). A COMMIT message of its own for every
@@ -198,6 +192,12 @@ static void tell_commit_soon(struct consensus *c)
     evtimer_add(c->commit_ev, &tv);
 }
 
+/* Committed entries go to the http worker straight from here as well as
+ * from storage: the view applies whichever copy comes first (it skips
+ * what it has), and this one is a hop earlier, which is most of a write's
+ * latency after the quorum answered. Entries whose payload left the core's
+ * cache are not sent: storage's stream delivers them, and the view waits
+ * for it instead of skipping ahead. */
 static void send_committed_to_http(struct consensus *c, const struct cc_raft_update *u)
 {
     struct cc_link *l = cc_worker_link(c->w, CC_KIND_HTTP);

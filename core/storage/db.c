@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/worker.h"
 
 /* Enough for the working set of the log tail; pages that leave the cache
  * stay in the kernel's page cache. Measured (scripts/bench, load of
@@ -96,7 +97,6 @@ void cc_db_close(struct cc_db *db)
 {
     cc_db_checkpointer_stop(db);
     cc_buf_free(&db->log_cache);
-    db->log_gen++;
     DB **tables[] = {&db->log, &db->meta};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         if (*tables[i]) {
@@ -138,7 +138,7 @@ int cc_db_checkpoint(struct cc_db *db, unsigned kbytes)
 }
 
 struct cc_checkpointer {
-    DB_ENV *env;
+    struct cc_db *db;
     unsigned interval_ms, kbytes;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -147,13 +147,6 @@ struct cc_checkpointer {
     uint64_t count;
     double max_s;
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *checkpointer_main(void *arg)
 {
@@ -173,9 +166,9 @@ static void *checkpointer_main(void *arg)
         if (c->stop)
             break;
         pthread_mutex_unlock(&c->mu);
-        double t0 = mono_now();
-        int r = c->env->txn_checkpoint(c->env, c->kbytes, 0, 0);
-        double took = mono_now() - t0;
+        double t0 = cc_now();
+        int r = cc_db_checkpoint(c->db, c->kbytes);
+        double took = cc_now() - t0;
         if (r != 0)
             cc_warn("checkpoint failed: %s", db_strerror(r));
         pthread_mutex_lock(&c->mu);
@@ -196,7 +189,7 @@ int cc_db_checkpointer_start(struct cc_db *db, unsigned interval_ms, unsigned kb
         cc_error("no memory for the checkpoint thread");
         return -1;
     }
-    c->env = db->env;
+    c->db = db;
     c->interval_ms = interval_ms;
     c->kbytes = kbytes;
     pthread_condattr_t ca;

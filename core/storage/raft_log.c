@@ -52,8 +52,8 @@ int cc_raftlog_save_hard_state(struct cc_db *db, DB_TXN *txn, const struct cc_ha
 #define RECORD_MAX_ENTRIES 32
 #define RECORD_MAX_BYTES   (32u << 10)
 
-/* Counts and checks the entries of a record; the last one's index. */
-static int record_scan(const void *raw, size_t len, uint64_t first, uint32_t *n, uint64_t *last)
+/* Checks the entries of a record; the last one's index. */
+static int record_scan(const void *raw, size_t len, uint64_t first, uint64_t *last)
 {
     struct cc_rd rd;
     cc_rd_init(&rd, raw, len);
@@ -66,7 +66,6 @@ static int record_scan(const void *raw, size_t len, uint64_t first, uint32_t *n,
     }
     if (k == 0)
         return -1;
-    *n = k;
     *last = first + k - 1;
     return 0;
 }
@@ -117,11 +116,10 @@ static int cache_load(struct cc_db *db, DB_TXN *txn, uint64_t index)
         r = c->get(c, &k, &v, DB_PREV);
     else if (r == DB_NOTFOUND)
         r = c->get(c, &k, &v, DB_LAST);
-    uint32_t n = 0;
     uint64_t first = 0, last = 0;
     if (r == 0) {
         first = k.size == 8 ? cc_be64_get(kb) : 0;
-        if (k.size != 8 || record_scan(v.data, v.size, first, &n, &last) != 0) {
+        if (k.size != 8 || record_scan(v.data, v.size, first, &last) != 0) {
             cc_error("raft log: the record at %llu is corrupt", (unsigned long long)first);
             r = EINVAL;
         } else if (index < first || index > last) {
@@ -408,9 +406,8 @@ static int delete_records_before(struct cc_db *db, DB_TXN *txn, uint64_t upto)
     memset(&v, 0, sizeof(v));
     r = c->get(c, &k, &v, DB_FIRST);
     while (r == 0) {
-        uint32_t n;
         uint64_t last;
-        if (k.size != 8 || record_scan(v.data, v.size, cc_be64_get(k.data), &n, &last) != 0) {
+        if (k.size != 8 || record_scan(v.data, v.size, cc_be64_get(k.data), &last) != 0) {
             r = EINVAL;
             break;
         }

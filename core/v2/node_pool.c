@@ -34,24 +34,13 @@ struct size_class {
 
 static struct {
     bool slabs;
-    bool chosen;
     struct size_class cls[N_CLASSES];
     size_t slab_bytes, used_bytes;
-} pool;
-
-static bool use_slabs(void)
-{
-    if (!pool.chosen) {
-        pool.slabs = POOL_SLABS_DEFAULT;
-        pool.chosen = true;
-    }
-    return pool.slabs;
-}
+} pool = {.slabs = POOL_SLABS_DEFAULT};
 
 void cc_v2_pool_use_slabs(bool on)
 {
     pool.slabs = on;
-    pool.chosen = true;
 }
 
 static size_t class_of(size_t size)
@@ -74,7 +63,7 @@ static bool new_slab(struct size_class *c)
 
 void *cc_v2_pool_alloc(size_t size)
 {
-    if (size == 0 || size > CC_V2_POOL_MAX || !use_slabs())
+    if (size == 0 || size > CC_V2_POOL_MAX || !pool.slabs)
         return calloc(1, size ? size : 1);
     struct size_class *c = &pool.cls[class_of(size)];
     size_t block = (class_of(size) + 1) * GRAIN;
@@ -102,7 +91,7 @@ void cc_v2_pool_free(void *p, size_t size)
 {
     if (p == NULL)
         return;
-    if (size == 0 || size > CC_V2_POOL_MAX || !use_slabs()) {
+    if (size == 0 || size > CC_V2_POOL_MAX || !pool.slabs) {
         free(p);
         return;
     }
