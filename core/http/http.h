@@ -67,6 +67,9 @@ struct cc_http {
     struct cc_pending_write *writes[CC_HTTP_WRITE_BUCKETS];
     uint32_t n_writes;
     uint64_t next_req_id;
+    /* The READ_INDEX out for the view's start-up barrier (view.h), 0 when
+     * none is: asked when consensus is reachable, again after a failure. */
+    uint64_t barrier_req;
     unsigned write_timeout_ms;
     /* Quorum reads whose read index the view has not applied yet. */
     struct cc_read_wait {

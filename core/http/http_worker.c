@@ -297,11 +297,39 @@ static void on_health_resp(struct cc_http *h, const struct cc_msg_health_resp *r
         }
 }
 
+/* The view serves only once it reached a read index confirmed after this
+ * process started (view.h): one ReadIndex round, like a quorum read's. It
+ * waits inside consensus while there is no leader; a failed round is asked
+ * again on the next poll. */
+static void ask_barrier(struct cc_http *h)
+{
+    struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
+    if (h->view.barrier_known || h->barrier_req != 0 || l == NULL || !l->up || h->w->stopping)
+        return;
+    struct cc_msg m = {.type = CC_MSG_READ_INDEX};
+    m.u.read_index.req_id = ++h->next_req_id;
+    if (cc_link_send(l, &m) == 0)
+        h->barrier_req = m.u.read_index.req_id;
+}
+
+static void on_barrier(struct cc_http *h, uint64_t index, int code)
+{
+    h->barrier_req = 0;
+    if (code != 0) {
+        cc_debug("view: no start-up read index yet (code %d); asking again", code);
+        return;
+    }
+    cc_view_set_barrier(&h->view, index);
+    if (h->n_read_waits > 0)
+        cc_keys_serve_reads(h);
+}
+
 static void on_raft_poll(evutil_socket_t fd, short what, void *arg)
 {
     struct cc_http *h = arg;
     if (!h->w->stopping)
         ask_consensus(h, NULL);
+    ask_barrier(h);
     check_first_requests(h);
     cc_view_tick(&h->view, cc_worker_link(h->w, CC_KIND_STORAGE));
 }
@@ -434,6 +462,10 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
         start_snapshot(h);
         break;
     case CC_MSG_READ_INDEX_RESP:
+        if (m->u.read_index_resp.req_id == h->barrier_req && h->barrier_req != 0) {
+            on_barrier(h, m->u.read_index_resp.index, m->u.read_index_resp.code);
+            break;
+        }
         cc_keys_on_read_index(h, m->u.read_index_resp.req_id, m->u.read_index_resp.index,
                               m->u.read_index_resp.code);
         break;
@@ -456,12 +488,15 @@ static void on_link_up(struct cc_worker *w, struct cc_link *l)
         /* A new storage worker: whatever was in flight from the old one is
          * gone; catch up from our last applied entry. */
         cc_view_request_sync(&h->view, l);
-    } else if (l->peer == CC_KIND_CONSENSUS && h->n_writes > 0 && l->peer_gen > 0) {
+    } else if (l->peer == CC_KIND_CONSENSUS) {
         /* Proposals the previous consensus worker held did not survive it;
          * those it had handed to storage may still be applied later, as
-         * after etcd's own timeout. */
-        cc_keys_fail_all_writes(h, "etcdserver: request timed out, possibly due to previous "
-                                   "leader failure");
+         * after etcd's own timeout. A barrier round it held is asked anew. */
+        if (h->n_writes > 0 && l->peer_gen > 0)
+            cc_keys_fail_all_writes(h, "etcdserver: request timed out, possibly due to previous "
+                                       "leader failure");
+        h->barrier_req = 0;
+        ask_barrier(h);
     }
 }
 

@@ -34,13 +34,24 @@ bool cc_view_ready(const struct cc_view *v)
 
 static void check_ready(struct cc_view *v)
 {
-    if (v->ready || v->store == NULL || v->raft_index < v->ready_index)
+    if (v->ready || v->store == NULL || v->raft_index < v->ready_index || !v->barrier_known ||
+        v->raft_index < v->barrier_index)
         return;
     v->ready = true;
     cc_info("view ready: raft index %llu, store index %llu", (unsigned long long)v->raft_index,
             (unsigned long long)cc_v2_store_index(v->store));
     if (v->on_synced)
         v->on_synced(v->ctx);
+}
+
+void cc_view_set_barrier(struct cc_view *v, uint64_t index)
+{
+    if (v->barrier_known)
+        return;
+    v->barrier_known = true;
+    v->barrier_index = index;
+    cc_info("view: start-up read index %llu", (unsigned long long)index);
+    check_ready(v);
 }
 
 void cc_view_request_sync(struct cc_view *v, struct cc_link *storage)
@@ -64,7 +75,9 @@ void cc_view_tick(struct cc_view *v, struct cc_link *storage)
 {
     if (storage == NULL || !storage->up)
         return;
-    bool stalled = v->sync_pending || (v->store != NULL && !v->ready);
+    /* Waiting for storage's entries, not for the start-up barrier (that
+     * one waits for a leader, and asking storage again would not help). */
+    bool stalled = v->sync_pending || (v->store != NULL && v->raft_index < v->ready_index);
     if ((stalled && cc_now() - v->sync_sent > SYNC_RETRY_S) ||
         (!v->sync_pending && v->store == NULL)) {
         cc_warn("view: no answer from storage to the sync request; asking again");

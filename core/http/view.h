@@ -40,9 +40,16 @@ struct cc_view {
     struct cc_v2_store *store; /* NULL until the first sync */
     uint64_t raft_index, raft_term;
     /* Serving: the store is loaded and has applied what storage had
-     * committed when it sent it (ready_index). */
+     * committed when it sent it (ready_index) and the read index consensus
+     * gave after this process started (barrier_index, once known). Storage's
+     * durable record of what is committed may lag the entries the previous
+     * process acknowledged by a few milliseconds (consensus tells it with
+     * the next append); the barrier keeps a restarted member from answering
+     * with a value older than one it acknowledged. */
     bool ready;
     uint64_t ready_index;
+    bool barrier_known;
+    uint64_t barrier_index;
     uint64_t self_id;
     bool sync_pending; /* a SYNC_REQ is out */
     double sync_sent;  /* when (monotonic s) */
@@ -58,10 +65,13 @@ struct cc_view {
 void cc_view_init(struct cc_view *v, uint64_t self_id, cc_view_result_fn on_result,
                   cc_view_synced_fn on_synced, void *ctx);
 void cc_view_free(struct cc_view *v);
-/* The view may answer reads: loaded, and caught up with the log as it was
- * when storage sent the snapshot. */
+/* The view may answer reads: loaded, caught up with the log as it was when
+ * storage sent the snapshot, and with the start-up barrier. */
 bool cc_view_ready(const struct cc_view *v);
 
+/* The read index of a ReadIndex round made after this process started:
+ * the view serves once it has applied that far. */
+void cc_view_set_barrier(struct cc_view *v, uint64_t index);
 /* Asks storage for everything after what the view has. */
 void cc_view_request_sync(struct cc_view *v, struct cc_link *storage);
 /* Applies the next entries in order, skipping what the view has. Entries
