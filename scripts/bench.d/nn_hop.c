@@ -144,8 +144,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "nn_hop: a round trip failed\n");
         return 1;
     }
-    printf("nanomsg p50 %.1f p99 %.1f socketpair p50 %.1f p99 %.1f\n", a[n / 2],
-           a[n * 99 / 100], b[n / 2], b[n * 99 / 100]);
+    printf("nanomsg p50 %.1f p99 %.1f socketpair p50 %.1f p99 %.1f\n", a[n / 2], a[n * 99 / 100],
+           b[n / 2], b[n * 99 / 100]);
     free(a);
     free(b);
     unlink(argv[1]);
