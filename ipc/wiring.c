@@ -8,6 +8,7 @@ static const struct cc_link_def links[] = {
     {"storage-http", CC_KIND_STORAGE, CC_KIND_HTTP},
     {"consensus-http", CC_KIND_CONSENSUS, CC_KIND_HTTP},
     {"consensus-peer", CC_KIND_CONSENSUS, CC_KIND_PEER},
+    {"storage-peer", CC_KIND_STORAGE, CC_KIND_PEER},
     {"forward-http", CC_KIND_FORWARD, CC_KIND_HTTP},
 };
 

@@ -164,6 +164,7 @@ struct cc_list {
     X(READ_INDEX_RESP, 48, read_index_resp)                                                        \
     X(SNAPSHOT_MAKE, 49, snapshot_make)                                                            \
     X(SNAPSHOT_SAVE, 50, snapshot_save)                                                            \
+    X(RELAY, 51, relay)                                                                            \
     /* between members, on raft TCP connections */                                                 \
     X(PEER_HELLO, 64, peer_hello)                                                                  \
     X(PEER_REFUSE, 65, peer_refuse)                                                                \
@@ -237,6 +238,12 @@ struct cc_list {
  * snapshot of the state machine is at snapshot (log entries up to it may
  * be compacted). */
 #define CC_MSG_FIELDS_persisted(F) F(U64, seq) F(U64, index) F(U64, term) F(U64, snapshot)
+/* consensus -> storage, right after the APPEND (or INSTALL) numbered seq:
+ * count RAFT frames that raft may send only once everything up to seq is
+ * durable (a follower's answer to an append, a vote). Storage hands them
+ * to the peer worker as soon as its transaction is on disk, which saves
+ * the answer a hop back through consensus. */
+#define CC_MSG_FIELDS_relay(F) F(U64, seq) F(U32, count) F(BYTES, frames)
 /* consensus -> storage: entries through commit are committed. */
 #define CC_MSG_FIELDS_commit(F) F(U64, commit)
 /* consensus -> storage, when consensus (re)starts: what is durable? */

@@ -161,6 +161,26 @@ static int send_append(struct consensus *c, const struct cc_raft_update *u)
     return rc;
 }
 
+/* Frames that wait for durability go to storage right behind the APPEND
+ * they wait for; storage hands them to the peer worker once that is on
+ * disk, a hop sooner than our own PERSISTED -> peer would (the answer to
+ * the leader is on every write's path). Kept here when storage cannot
+ * take them. */
+static bool relay_via_storage(struct consensus *c, const struct cc_pending_persist *p)
+{
+    struct cc_link *l = storage_link(c);
+    if (l == NULL || !l->up)
+        return false;
+    struct cc_msg m = {.type = CC_MSG_RELAY};
+    m.u.relay.seq = p->seq;
+    m.u.relay.count = p->n_frames;
+    m.u.relay.frames = (struct cc_bytes){p->frames.data, (uint32_t)p->frames.len};
+    if (p->frames.failed || cc_link_send(l, &m) != 0)
+        return false;
+    c->msgs_sent += p->n_frames;
+    return true;
+}
+
 /* Storage needs the commit index to feed http what consensus no longer
  * holds, to seal snapshots and to store it in the hard state (where it is
  * only a hint: raft learns it again). A COMMIT message of its own for every
@@ -257,6 +277,10 @@ static void carry_out(struct consensus *c, const struct cc_raft_update *u, bool 
         p->index = u->persist_index;
         p->term = u->persist_term;
         p->n_frames = encode_msgs(c, &p->frames, u->send_after_persist, u->n_send_after_persist);
+        if (p->n_frames > 0 && relay_via_storage(c, p)) {
+            cc_buf_reset(&p->frames);
+            p->n_frames = 0;
+        }
     } else {
         n = encode_msgs(c, &b, u->send_after_persist, u->n_send_after_persist);
         send_frames(c, &b, n);

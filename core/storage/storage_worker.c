@@ -86,6 +86,11 @@ struct storage {
     struct cc_buf http_pending;
     uint32_t http_pending_n;
     struct event *report_ev;
+    /* RELAY frames for the peer worker, sent once this turn's transaction
+     * is durable (everything they promise was received before them). */
+    struct cc_buf relay;
+    uint32_t relay_n;
+    uint64_t relayed;
 };
 
 /* The namespaces every store is created with (etcd's /0 and /1). */
@@ -183,6 +188,23 @@ static void send_persisted(struct storage *s)
     m.u.persisted.term = s->bounds.last_term;
     m.u.persisted.snapshot = s->snap.index;
     cc_link_send(c, &m);
+}
+
+/* A follower's answers to appends (and votes) leave from here, not from
+ * consensus after our PERSISTED: one hop less between the leader's append
+ * and its answer. Without a peer worker to take them they are dropped, as
+ * consensus's own frames would be; raft sends again. */
+static void send_relayed(struct storage *s)
+{
+    if (s->relay_n == 0)
+        return;
+    struct cc_link *p = link_to(s, CC_KIND_PEER);
+    if (p != NULL && cc_link_send_raw(p, s->relay.data, s->relay.len, s->relay_n) == 0) {
+        cc_link_flush_now(p);
+        s->relayed += s->relay_n;
+    }
+    cc_buf_reset(&s->relay);
+    s->relay_n = 0;
 }
 
 /* Neither is waited on: http gets committed entries from consensus first
@@ -335,6 +357,7 @@ static void flush(struct storage *s)
     bool answer = s->seq_received > s->seq_durable;
     s->seq_durable = s->seq_received;
     struct cc_link *c = link_to(s, CC_KIND_CONSENSUS);
+    send_relayed(s);
     if (answer) {
         send_persisted(s);
         if (c != NULL)
@@ -708,6 +731,19 @@ static void on_link_msg(struct cc_worker *w, struct cc_link *l, const struct cc_
         schedule_flush(s);
         break;
     }
+    case CC_MSG_RELAY:
+        /* Sent after the APPEND it belongs to, on the same link: a seq not
+         * received yet means a confused sender, and the frames promise
+         * what is not here. */
+        if (m->u.relay.seq > s->seq_received) {
+            cc_error("relay for seq %llu, only %llu received; dropped",
+                     (unsigned long long)m->u.relay.seq, (unsigned long long)s->seq_received);
+            break;
+        }
+        cc_put_raw(&s->relay, m->u.relay.frames.p, m->u.relay.frames.n);
+        s->relay_n += m->u.relay.count;
+        schedule_flush(s);
+        break;
     case CC_MSG_COMMIT:
         if (m->u.commit.commit > s->commit) {
             s->commit = m->u.commit.commit;
@@ -760,13 +796,14 @@ static void detail_json(struct cc_worker *w, char *buf, size_t len)
              "{\"commit\":%llu,\"first_index\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
              "\"snapshot_bytes\":%llu,\"txns\":%llu,\"entries_written\":%llu,"
              "\"snapshots_saved\":%llu,\"snapshots_sent\":%llu,\"snapshots_installed\":%llu,"
-             "\"checkpoints\":%llu,\"checkpoint_max_ms\":%.1f}",
+             "\"checkpoints\":%llu,\"checkpoint_max_ms\":%.1f,\"relayed\":%llu}",
              (unsigned long long)s->commit, (unsigned long long)s->bounds.first_index,
              (unsigned long long)s->bounds.last_index, (unsigned long long)s->snap.index,
              (unsigned long long)s->snap.data_len, (unsigned long long)s->txns,
              (unsigned long long)s->entries_written, (unsigned long long)s->snapshots_saved,
              (unsigned long long)s->snapshots_sent, (unsigned long long)s->snapshots_installed,
-             (unsigned long long)checkpoints, checkpoint_max_s * 1e3);
+             (unsigned long long)checkpoints, checkpoint_max_s * 1e3,
+             (unsigned long long)s->relayed);
 }
 
 static void on_stop(struct cc_worker *w, unsigned deadline_ms)
@@ -787,6 +824,7 @@ static void on_exit_hook(struct cc_worker *w)
     if (s->report_ev)
         event_free(s->report_ev);
     cc_buf_free(&s->http_pending);
+    cc_buf_free(&s->relay);
     cc_buf_free(&s->batch);
     cc_snap_writer_abandon(&s->installing.file);
     free(s->confs);
@@ -888,6 +926,7 @@ int cc_storage_worker_main(struct cc_worker *w)
     s.flush_ev = event_new(w->base, -1, 0, on_flush, &s);
     s.compact_ev = evtimer_new(w->base, on_flush, &s);
     cc_buf_init(&s.http_pending);
+    cc_buf_init(&s.relay);
     s.report_ev = evtimer_new(w->base, on_report, &s);
     if (s.flush_ev == NULL || s.compact_ev == NULL || s.report_ev == NULL) {
         cc_error("cannot create the storage worker's events");

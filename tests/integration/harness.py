@@ -51,9 +51,9 @@ PEER_PORT = 2380
 KINDS = ("storage", "consensus", "peer", "http")
 # Both ends of every member link (ipc/wiring.c): who each worker talks to.
 LINK_PEERS = {
-    "storage": {"consensus", "http"},
+    "storage": {"consensus", "http", "peer"},
     "consensus": {"storage", "http", "peer"},
-    "peer": {"consensus"},
+    "peer": {"consensus", "storage"},
     "http": {"storage", "consensus"},
 }
 VERSION_BODY = b'{"etcdserver":"2.3.8","etcdcluster":"2.3.0"}'

@@ -13,6 +13,8 @@ Checks:
   member's data dir is <name>.etcd in its working directory;
 - the same cluster configured by ETCD_* variables only, no argument;
 - seven members (--flag syntax, fast timing) elect one leader and replicate;
+- a follower's answers to appends leave through its storage worker (the
+  storage->peer link), not through consensus;
 - bad bootstrap configurations exit non-zero with one error line, before
   any worker starts and without initialising the data dir: a --name missing
   from --initial-cluster, an --initial-advertise-peer-urls that does not
@@ -184,3 +186,31 @@ def test_advertise_url_not_matching_initial_cluster(make_cluster):
     args[i + 1] = other
     line = run_refused(m, args)
     assert "initial-advertise-peer-urls" in line and other in line, line
+
+
+def link_sent(member, kind, peer):
+    """Frames `kind` has sent to `peer` over their nanomsg link."""
+    w = member.worker(kind)
+    return [lk["sent"] for lk in w["links"] if lk["peer"] == peer][0]
+
+
+def test_followers_answer_appends_from_storage(make_cluster):
+    # A follower's answer to an append may leave only once the entries are
+    # durable; storage hands it to the peer worker itself right after its
+    # transaction, instead of telling consensus, which would then send it:
+    # one hop less on every write's path.
+    c = make_cluster(3).start()
+    leader = c.wait_leader()
+    f = c.followers(leader)[0]
+    before = (link_sent(f, "storage", "peer"), link_sent(f, "consensus", "peer"))
+    writes = 60
+    for i in range(writes):
+        status, body, _ = leader.put(f"relay/k{i}", "v")
+        assert status in (200, 201), (status, body)
+    # The answer to the last append may still be on its way.
+    wait_for(lambda: link_sent(f, "storage", "peer") - before[0] >= writes * 0.9, 5,
+             "the follower's answers through storage")
+    from_consensus = link_sent(f, "consensus", "peer") - before[1]
+    # What consensus still sends itself: heartbeat answers, one per 50 ms.
+    assert from_consensus < writes / 3, f"consensus sent {from_consensus} frames for {writes} writes"
+    assert f.detail("storage").get("relayed", 0) >= writes * 0.9

@@ -120,7 +120,7 @@ def test_links_all_up(node):
     st = node.status()
     assert node.links_problem(st) is None
     n = sum(len(w["links"]) for w in st["workers"])
-    assert n == 8, "4 links, seen from both ends"
+    assert n == 10, "5 links, seen from both ends"
 
 
 @pytest.mark.parametrize("port", [CLIENT_PORT, PEER_PORT])
