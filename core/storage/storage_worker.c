@@ -199,7 +199,9 @@ static void send_relayed(struct storage *s)
     if (s->relay_n == 0)
         return;
     struct cc_link *p = link_to(s, CC_KIND_PEER);
-    if (p != NULL && cc_link_send_raw(p, s->relay.data, s->relay.len, s->relay_n) == 0) {
+    if (s->relay.failed)
+        cc_error("out of memory for %u relayed frames; dropped", s->relay_n);
+    else if (p != NULL && cc_link_send_raw(p, s->relay.data, s->relay.len, s->relay_n) == 0) {
         cc_link_flush_now(p);
         s->relayed += s->relay_n;
     }
