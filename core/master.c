@@ -459,11 +459,12 @@ static int make_dirs(const char *path)
  * fallback directory in /tmp must be ours, not a planted one. */
 static int prepare_run_dir(struct cc_master *m, char *err, size_t errlen)
 {
+    struct stat st;
+    m->run_dir_created = lstat(m->run_dir, &st) != 0;
     if (make_dirs(m->run_dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", m->run_dir, strerror(errno));
         return -1;
     }
-    struct stat st;
     if (lstat(m->run_dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
         snprintf(err, errlen, "%s is not a directory owned by this user", m->run_dir);
         return -1;
@@ -587,6 +588,11 @@ int cc_master_run(const struct cc_config *cfg, int argc, char **argv)
             fprintf(stderr, "concord: %s\n", err);
         if (m->admin)
             cc_admin_close(m->admin);
+        /* A start that failed (a port in use, say) leaves no empty run
+         * directory behind, least of all a fallback one in /tmp; one that
+         * was there already may be another instance's. */
+        if (m->run_dir_created)
+            rmdir(m->run_dir);
         event_base_free(m->base);
         return 1;
     }

@@ -42,6 +42,7 @@ struct cc_master {
     char **argv; /* the node's own arguments, passed on to every worker */
     char run_dir[256];
     bool run_dir_fallback;
+    bool run_dir_created; /* by this start (removed again if it fails) */
     char admin_path[256];
     int client_fds[CC_MASTER_MAX_LISTENERS], peer_fds[CC_MASTER_MAX_LISTENERS];
     size_t n_client, n_peer;

@@ -400,6 +400,11 @@ class Node:
         for w in st.get("workers", []):
             if w.get("pid"):
                 self.seen_pids.add(w["pid"])
+        run_dir = st.get("run_dir") or ""
+        if os.path.isabs(run_dir) and os.path.basename(run_dir).startswith("concord-"):
+            # A fallback run directory in /tmp (a data dir too deep for a
+            # socket path): a SIGKILLed master cannot remove it itself.
+            self.extra_fallback_dirs.add(run_dir)
 
     def workers(self):
         """`concordctl workers` parsed: (header line, [row dicts], raw rows)."""

@@ -10,6 +10,7 @@ directory falls back to /tmp); a second concord on the same data dir is
 refused; a start that fails (port taken, same data dir) leaves no process.
 """
 
+import glob
 import json
 import os
 import re
@@ -234,6 +235,7 @@ def node_pids(st):
 
 def test_port_in_use_fails_cleanly(make_node):
     n = make_node()
+    fallbacks = set(glob.glob(f"/tmp/concord-{os.getuid()}-*"))
     # Take the node's client port first (our own loopback address).
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((n.ip, CLIENT_PORT))
@@ -247,4 +249,8 @@ def test_port_in_use_fails_cleanly(make_node):
     assert len([ln for ln in err.splitlines() if "ERROR" in ln or "FATAL" in ln]) >= 1, err
     assert not n.our_live_pids()
     assert not os.path.exists(n.data_dir / "admin.sock"), "stale admin socket left behind"
+    assert not os.path.exists(n.data_dir / "run"), "empty run directory left behind"
+    # (or in /tmp, when the data dir is too deep for socket paths)
+    left = set(glob.glob(f"/tmp/concord-{os.getuid()}-*")) - fallbacks
+    assert not left, f"fallback run directory left behind: {left}"
     assert "started storage worker" not in err
