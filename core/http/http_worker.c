@@ -320,8 +320,6 @@ static void on_barrier(struct cc_http *h, uint64_t index, int code)
         return;
     }
     cc_view_set_barrier(&h->view, index);
-    if (h->n_read_waits > 0)
-        cc_keys_serve_reads(h);
 }
 
 static void on_raft_poll(evutil_socket_t fd, short what, void *arg)

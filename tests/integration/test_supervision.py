@@ -196,7 +196,6 @@ def test_deep_data_dir(make_node, tmp_path):
         tmp = "/tmp"
     st = n.wait_ready()
     run_dir = st["run_dir"]
-    n.extra_fallback_dirs.add(run_dir)
     assert re.fullmatch(rf"{re.escape(tmp)}/concord-{os.getuid()}-[0-9a-f]{{16}}", run_dir), run_dir
     assert stat.S_IMODE(os.stat(run_dir).st_mode) == 0o700
     status, body, _ = n.http_get("/health")
