@@ -3,9 +3,6 @@
  * Membership is read from the view's store, where etcd keeps it:
  * /0/members/<id>/raftAttributes {"peerURLs":[...]} and
  * /0/members/<id>/attributes {"name":...,"clientURLs":[...]}. */
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,13 +129,12 @@ static void put_member(struct cc_buf *b, const struct member *m)
     PUT_LIT(b, "}");
 }
 
-static void reply_json(struct evhttp_request *req, int code, const char *reason,
-                       const struct cc_buf *b)
+static void reply_json(struct cc_hreq *req, int code, const char *reason, const struct cc_buf *b)
 {
     cc_http_reply(req, code, reason, "application/json", b->data, b->len);
 }
 
-static void reply_message(struct evhttp_request *req, int code, const char *reason, const char *msg)
+static void reply_message(struct cc_hreq *req, int code, const char *reason, const char *msg)
 {
     struct cc_buf b;
     cc_buf_init(&b);
@@ -151,9 +147,9 @@ static void reply_message(struct evhttp_request *req, int code, const char *reas
 
 /* etcd's unmarshalRequest + MemberCreateRequest.UnmarshalJSON: a JSON
  * body {"peerURLs":[...]} of valid peer URLs. 0, or -1 after answering. */
-static int read_peer_urls(struct evhttp_request *req, struct cc_url_list *out)
+static int read_peer_urls(struct cc_hreq *req, struct cc_url_list *out)
 {
-    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    const char *ct = cc_hreq_header(req, "Content-Type");
     if (ct == NULL || strcmp(ct, "application/json") != 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "Bad Content-Type %.400s, accept application/json",
@@ -161,14 +157,15 @@ static int read_peer_urls(struct evhttp_request *req, struct cc_url_list *out)
         reply_message(req, 415, "Unsupported Media Type", msg);
         return -1;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
+    size_t n;
+    const uint8_t *in = cc_hreq_body(req, &n);
     char *body = malloc(n + 1);
     if (body == NULL) {
         reply_message(req, 500, "Internal Server Error", "out of memory");
         return -1;
     }
-    evbuffer_copyout(in, body, n);
+    if (n > 0)
+        memcpy(body, in, n);
     body[n] = '\0';
     char perr[256] = "";
     yajl_val v = yajl_tree_parse(body, perr, sizeof(perr));
@@ -210,18 +207,18 @@ static int read_peer_urls(struct evhttp_request *req, struct cc_url_list *out)
  * change itself needs replication between members (not built yet): a
  * request that passes every check is refused with 500, which is what etcd
  * answers when it cannot commit a change. */
-static void change_members(struct cc_http *h, struct evhttp_request *req, const char *sub,
+static void change_members(struct cc_http *h, struct cc_hreq *req, const char *sub,
                            const struct member *ms, size_t n)
 {
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    enum cc_hmethod cmd = cc_hreq_method(req);
     const char *id_text = sub[0] == '/' ? sub + 1 : sub;
     char msg[300];
-    if (cmd == EVHTTP_REQ_DELETE && id_text[0] == '\0') {
+    if (cmd == CC_HM_DELETE && id_text[0] == '\0') {
         cc_http_method_not_allowed(req, NULL); /* as etcd: no Allow header */
         return;
     }
     uint64_t id = 0;
-    if (cmd != EVHTTP_REQ_POST) {
+    if (cmd != CC_HM_POST) {
         char *end;
         id = strtoull(id_text, &end, 16);
         if (id_text[0] == '\0' || *end != '\0' ||
@@ -232,7 +229,7 @@ static void change_members(struct cc_http *h, struct evhttp_request *req, const 
         }
     }
     struct cc_url_list urls = {0};
-    if (cmd != EVHTTP_REQ_DELETE && read_peer_urls(req, &urls) != 0)
+    if (cmd != CC_HM_DELETE && read_peer_urls(req, &urls) != 0)
         return;
     size_t self = n;
     for (size_t i = 0; i < n; i++)
@@ -249,7 +246,7 @@ static void change_members(struct cc_http *h, struct evhttp_request *req, const 
             }
     }
     cc_url_list_free(&urls);
-    if (cmd != EVHTTP_REQ_POST && self == n) {
+    if (cmd != CC_HM_POST && self == n) {
         snprintf(msg, sizeof(msg), "No such member: %llx", (unsigned long long)id);
         reply_message(req, 404, "Not Found", msg);
         return;
@@ -258,11 +255,11 @@ static void change_members(struct cc_http *h, struct evhttp_request *req, const 
     reply_message(req, 500, "Internal Server Error", "Internal Server Error");
 }
 
-static void serve_members(struct cc_http *h, struct evhttp_request *req, const char *sub)
+static void serve_members(struct cc_http *h, struct cc_hreq *req, const char *sub)
 {
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    bool change = cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_DELETE;
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && !change) {
+    enum cc_hmethod cmd = cc_hreq_method(req);
+    bool change = cmd == CC_HM_POST || cmd == CC_HM_PUT || cmd == CC_HM_DELETE;
+    if (cmd != CC_HM_GET && cmd != CC_HM_HEAD && !change) {
         cc_http_method_not_allowed(req, "GET,POST,DELETE,PUT");
         return;
     }
@@ -306,7 +303,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void serve_machines(struct cc_http *h, struct evhttp_request *req)
+static void serve_machines(struct cc_http *h, struct cc_hreq *req)
 {
     struct member ms[CC_MAX_MEMBERS * 2];
     size_t n = read_members(h, ms, sizeof(ms) / sizeof(ms[0]));
@@ -357,7 +354,7 @@ static void go_duration(double s, char *out, size_t len)
         snprintf(out, len, "%ss", secs);
 }
 
-static void serve_stats_self(struct cc_http *h, struct evhttp_request *req)
+static void serve_stats_self(struct cc_http *h, struct cc_hreq *req)
 {
     struct cc_buf b;
     cc_buf_init(&b);
@@ -384,7 +381,7 @@ static void serve_stats_self(struct cc_http *h, struct evhttp_request *req)
     cc_buf_free(&b);
 }
 
-static void serve_stats_store(struct cc_http *h, struct evhttp_request *req)
+static void serve_stats_store(struct cc_http *h, struct cc_hreq *req)
 {
     struct cc_v2_store_stats s;
     memset(&s, 0, sizeof(s));
@@ -409,7 +406,7 @@ static void serve_stats_store(struct cc_http *h, struct evhttp_request *req)
     cc_http_reply(req, 200, "OK", "application/json", body, (size_t)n);
 }
 
-static void serve_stats_leader(struct cc_http *h, struct evhttp_request *req)
+static void serve_stats_leader(struct cc_http *h, struct cc_hreq *req)
 {
     if (h->leader != h->cluster.self_id) {
         reply_message(req, 403, "Forbidden", "not current leader");
@@ -428,14 +425,14 @@ static void serve_stats_leader(struct cc_http *h, struct evhttp_request *req)
     cc_buf_free(&b);
 }
 
-bool cc_cluster_api_handle(struct cc_http *h, struct evhttp_request *req, const char *path)
+bool cc_cluster_api_handle(struct cc_http *h, struct cc_hreq *req, const char *path)
 {
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    enum cc_hmethod cmd = cc_hreq_method(req);
     if (strncmp(path, "/v2/members", 11) == 0 && (path[11] == '\0' || path[11] == '/')) {
         serve_members(h, req, path + 11);
         return true;
     }
-    bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+    bool get = cmd == CC_HM_GET || cmd == CC_HM_HEAD;
     const char *stats[] = {"/v2/machines", "/v2/stats/self", "/v2/stats/store", "/v2/stats/leader"};
     for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++) {
         if (strcmp(path, stats[i]) != 0)

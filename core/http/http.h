@@ -10,17 +10,14 @@
 #include <stdint.h>
 
 #include "core/cluster_ids.h"
+#include "core/http/hserver.h"
 #include "core/http/snapshot_child.h"
 #include "core/http/view.h"
 #include "core/worker.h"
 
-struct evhttp;
-struct evhttp_request;
-struct evhttp_bound_socket;
 struct cc_pending_write;
 struct cc_watch;
 struct cc_waiting;
-struct cc_fresh;
 
 #define CC_HTTP_WRITE_BUCKETS 4096
 /* Limits (V2-CONTRACT has none; they keep one client from hurting others). */
@@ -32,23 +29,10 @@ struct cc_fresh;
 #define CC_HTTP_MAX_WATCHES     100000
 #define CC_V2_MAX_KEY_BYTES     4096
 #define CC_V2_MAX_KEY_DEPTH     256
-#define CC_HTTP_CONN_BUCKETS    1024
-
-/* A client connection that has sent at least one request. libevent gives
- * one close callback per connection; this is its owner, so that a watch
- * and the graceful stop can both learn that the client went away. */
-struct cc_conn {
-    struct cc_conn *next; /* hash chain */
-    struct evhttp_connection *evcon;
-    struct cc_watch *watch; /* a long poll waiting on this connection */
-    struct cc_http *h;
-};
 
 struct cc_http {
     struct cc_worker *w;
-    struct evhttp *http;
-    struct evhttp_bound_socket *bound[CC_WORKER_MAX_LISTENERS];
-    size_t n_bound;
+    struct cc_hserver *server;
     struct cc_view view;
     struct cc_snapshot_child snap_child; /* writes the view out for storage */
     uint64_t snapshots_written;
@@ -90,13 +74,6 @@ struct cc_http {
     struct pending_health *health;
     uint32_t n_health;
     uint64_t next_health_id;
-    struct cc_conn *conns[CC_HTTP_CONN_BUCKETS];
-    /* Accepted connections with no whole request yet (see
-     * CC_HTTP_FIRST_REQUEST_S), oldest first. */
-    struct cc_fresh *fresh_head, *fresh_tail;
-    uint32_t n_fresh;
-    uint64_t cut_slow;
-    uint32_t n_conns;
     uint64_t requests;
     uint32_t active;
     double last_activity;
@@ -107,18 +84,15 @@ struct cc_http {
 int64_t cc_http_now_ns(void);
 
 /* Sends a complete reply; body may be NULL. */
-void cc_http_reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+void cc_http_reply(struct cc_hreq *req, int code, const char *reason, const char *ctype,
                    const void *body, size_t len);
 /* 405 with Go's body; allow NULL sends no Allow header. */
-void cc_http_method_not_allowed(struct evhttp_request *req, const char *allow);
+void cc_http_method_not_allowed(struct cc_hreq *req, const char *allow);
 /* The X-Etcd-Cluster-Id header every v2 response carries. */
-void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req);
-
-/* The tracker of the connection req arrived on (created on first use). */
-struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req);
+void cc_http_add_cluster_id(struct cc_http *h, struct cc_hreq *req);
 
 /* /v2/keys */
-void cc_keys_handle(struct cc_http *h, struct evhttp_request *req);
+void cc_keys_handle(struct cc_http *h, struct cc_hreq *req);
 /* The view applied an entry this member proposed. */
 void cc_keys_on_result(void *ctx, uint64_t req_id, uint64_t raft_index, struct cc_v2_result *res);
 /* consensus answered a quorum read's READ_INDEX (code 0 or 300). */
@@ -132,13 +106,11 @@ void cc_keys_on_propose_fail(struct cc_http *h, uint64_t req_id, int code, const
 void cc_keys_on_synced(void *ctx);
 /* consensus restarted: proposals it held are gone. */
 void cc_keys_fail_all_writes(struct cc_http *h, const char *cause);
-/* The client of a waiting watch went away. */
-void cc_keys_watch_closed(struct cc_watch *wt);
 /* Ends every watch (graceful stop): 200 with what was sent so far. */
 void cc_keys_end_watches(struct cc_http *h);
 void cc_keys_free(struct cc_http *h);
 
 /* /v2/members, /v2/machines, /v2/stats/... */
-bool cc_cluster_api_handle(struct cc_http *h, struct evhttp_request *req, const char *path);
+bool cc_cluster_api_handle(struct cc_http *h, struct cc_hreq *req, const char *path);
 
 #endif

@@ -9,11 +9,7 @@
  * Graceful stop: it stops accepting (the master keeps the listening sockets
  * open, so connections wait in the backlog for the next http worker), ends
  * its watches, answers what is in flight, then exits. */
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +26,7 @@ int cc_http_worker_main(struct cc_worker *w);
 
 /* A stopping worker exits once no request has arrived or completed for this
  * long: a connection accepted just before the stop may still be sending its
- * request (libevent shows no connection until a whole request is in). */
+ * request (a connection counts only once a whole request is in). */
 #define STOP_QUIET_MS 250
 /* etcd waits up to 3 x 250 ms for the raft index to move before it calls a
  * member unhealthy; a consensus worker that does not answer within that is
@@ -41,7 +37,7 @@ int cc_http_worker_main(struct cc_worker *w);
 struct pending_health {
     struct pending_health *next;
     uint64_t id;
-    struct evhttp_request *req; /* NULL: our own poll of the raft status */
+    struct cc_hreq *req; /* NULL: our own poll of the raft status */
     struct event *timer;
     struct cc_http *h;
 };
@@ -53,25 +49,19 @@ int64_t cc_http_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void cc_http_reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+void cc_http_reply(struct cc_hreq *req, int code, const char *reason, const char *ctype,
                    const void *body, size_t len)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     if (ctype)
-        evhttp_add_header(h, "Content-Type", ctype);
-    struct evbuffer *b = evbuffer_new();
-    if (b && body && len)
-        evbuffer_add(b, body, len);
-    evhttp_send_reply(req, code, reason, b);
-    if (b)
-        evbuffer_free(b);
+        cc_hreq_add_header(req, "Content-Type", ctype);
+    cc_hreq_reply(req, code, reason, body, len);
 }
 
-void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req)
+void cc_http_add_cluster_id(struct cc_http *h, struct cc_hreq *req)
 {
     char id[24];
     snprintf(id, sizeof(id), "%llx", (unsigned long long)h->cluster.cluster_id);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Cluster-Id", id);
+    cc_hreq_add_header(req, "X-Etcd-Cluster-Id", id);
 }
 
 /* A stopping worker goes once every client connection it knows has closed
@@ -79,145 +69,9 @@ void cc_http_add_cluster_id(struct cc_http *h, struct evhttp_request *req)
  * flight, and nothing has moved for STOP_QUIET_MS; or at its deadline. */
 static void maybe_finish_stop(struct cc_http *h)
 {
-    if (h->w->stopping && h->n_conns == 0 && h->n_health == 0 && h->n_writes == 0 &&
-        h->active == 0 && cc_now() - h->last_activity >= STOP_QUIET_MS / 1000.0)
+    if (h->w->stopping && cc_hserver_busy_conns(h->server) == 0 && h->n_health == 0 &&
+        h->n_writes == 0 && h->active == 0 && cc_now() - h->last_activity >= STOP_QUIET_MS / 1000.0)
         cc_worker_exit(h->w, 0);
-}
-
-static struct cc_conn **conn_bucket(struct cc_http *h, const struct evhttp_connection *c)
-{
-    uintptr_t k = (uintptr_t)c;
-    return &h->conns[(k >> 4 ^ k >> 14) & (CC_HTTP_CONN_BUCKETS - 1)];
-}
-
-static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-    struct cc_conn *c = arg;
-    struct cc_http *h = c->h;
-    for (struct cc_conn **pp = conn_bucket(h, evcon); *pp; pp = &(*pp)->next)
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    h->n_conns--;
-    h->last_activity = cc_now();
-    if (c->watch)
-        cc_keys_watch_closed(c->watch);
-    free(c);
-}
-
-/* ---- the first-request deadline ----
- *
- * libevent shows a connection only once a whole request has arrived, so the
- * bufferevent of every accepted connection is created here (evhttp's bevcb)
- * with an extra reference: it stays valid (and its descriptor open) until we
- * drop it, whether or not evhttp has freed the connection meanwhile. A
- * connection's first request drops it; a check every second shuts down the
- * socket of any connection still without one after CC_HTTP_FIRST_REQUEST_S. */
-struct cc_fresh {
-    struct cc_fresh *prev, *next;
-    struct bufferevent *bev;
-    double accepted;
-};
-
-static void fresh_unlink(struct cc_http *h, struct cc_fresh *f)
-{
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        h->fresh_head = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
-    else
-        h->fresh_tail = f->prev;
-    h->n_fresh--;
-    bufferevent_decref(f->bev);
-    free(f);
-}
-
-static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
-{
-    struct cc_http *h = arg;
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    struct cc_fresh *f = bev ? calloc(1, sizeof(*f)) : NULL;
-    if (f == NULL)
-        return bev;
-    bufferevent_incref(bev);
-    f->bev = bev;
-    f->accepted = cc_now();
-    f->prev = h->fresh_tail;
-    if (h->fresh_tail)
-        h->fresh_tail->next = f;
-    else
-        h->fresh_head = f;
-    h->fresh_tail = f;
-    h->n_fresh++;
-    return bev;
-}
-
-static void first_request_seen(struct cc_http *h, struct evhttp_connection *evcon)
-{
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    for (struct cc_fresh *f = h->fresh_tail; f; f = f->prev)
-        if (f->bev == bev) {
-            fresh_unlink(h, f);
-            return;
-        }
-}
-
-static void check_first_requests(struct cc_http *h)
-{
-    double now = cc_now();
-    while (h->fresh_head && now - h->fresh_head->accepted > CC_HTTP_FIRST_REQUEST_S) {
-        struct cc_fresh *f = h->fresh_head;
-        evutil_socket_t fd = bufferevent_getfd(f->bev);
-        if (fd >= 0) {
-            /* evhttp sees end of file and frees the connection itself. */
-            shutdown(fd, SHUT_RDWR);
-            h->cut_slow++;
-        }
-        fresh_unlink(h, f);
-    }
-}
-
-static void forget_fresh(struct cc_http *h)
-{
-    while (h->fresh_head)
-        fresh_unlink(h, h->fresh_head);
-}
-
-struct cc_conn *cc_http_conn(struct cc_http *h, struct evhttp_request *req)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (evcon == NULL)
-        return NULL;
-    struct cc_conn **b = conn_bucket(h, evcon);
-    for (struct cc_conn *c = *b; c; c = c->next)
-        if (c->evcon == evcon)
-            return c;
-    struct cc_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return NULL;
-    c->evcon = evcon;
-    c->h = h;
-    c->next = *b;
-    *b = c;
-    h->n_conns++;
-    evhttp_connection_set_closecb(evcon, on_conn_closed, c);
-    first_request_seen(h, evcon);
-    return c;
-}
-
-static void forget_conns(struct cc_http *h)
-{
-    for (size_t i = 0; i < CC_HTTP_CONN_BUCKETS; i++)
-        while (h->conns[i]) {
-            struct cc_conn *c = h->conns[i];
-            h->conns[i] = c->next;
-            evhttp_connection_set_closecb(c->evcon, NULL, NULL);
-            free(c);
-        }
-    h->n_conns = 0;
 }
 
 static void on_stop_check(evutil_socket_t fd, short what, void *arg)
@@ -252,7 +106,7 @@ static void on_health_timeout(evutil_socket_t fd, short what, void *arg)
     health_done(p->h, p, false);
 }
 
-static void ask_consensus(struct cc_http *h, struct evhttp_request *req)
+static void ask_consensus(struct cc_http *h, struct cc_hreq *req)
 {
     struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
     struct pending_health *p = calloc(1, sizeof(*p));
@@ -328,41 +182,36 @@ static void on_raft_poll(evutil_socket_t fd, short what, void *arg)
     if (!h->w->stopping)
         ask_consensus(h, NULL);
     ask_barrier(h);
-    check_first_requests(h);
     cc_view_tick(&h->view, cc_worker_link(h->w, CC_KIND_STORAGE));
 }
 
 /* ---- routing ---- */
 
-static void on_request_complete(struct evhttp_request *req, void *arg)
+static void on_request_done(struct cc_hreq *req, void *arg)
 {
     struct cc_http *h = arg;
     h->active--;
     h->last_activity = cc_now();
 }
 
-void cc_http_method_not_allowed(struct evhttp_request *req, const char *allow)
+void cc_http_method_not_allowed(struct cc_hreq *req, const char *allow)
 {
     if (allow)
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+        cc_hreq_add_header(req, "Allow", allow);
     cc_http_reply(req, 405, "Method Not Allowed", "text/plain; charset=utf-8",
                   "Method Not Allowed\n", strlen("Method Not Allowed\n"));
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static void on_request(struct cc_hreq *req, void *arg)
 {
     struct cc_http *h = arg;
     h->requests++;
     h->active++;
     h->last_activity = cc_now();
-    evhttp_request_set_on_complete_cb(req, on_request_complete, h);
-    cc_http_conn(h, req);
-    if (h->w->stopping)
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-    const char *target = evhttp_request_get_uri(req);
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    const char *target = cc_hreq_target(req);
+    enum cc_hmethod cmd = cc_hreq_method(req);
     /* etcd's CORS wrapper answers OPTIONS before any routing. */
-    if (cmd == EVHTTP_REQ_OPTIONS) {
+    if (cmd == CC_HM_OPTIONS) {
         cc_http_reply(req, 200, "OK", NULL, NULL, 0);
         return;
     }
@@ -377,7 +226,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (plen < sizeof(path) && cc_cluster_api_handle(h, req, path))
         return;
     if (strcmp(path, "/version") == 0) {
-        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+        if (cmd != CC_HM_GET && cmd != CC_HM_HEAD)
             cc_http_method_not_allowed(req, "GET");
         else
             cc_http_reply(req, 200, "OK", "application/json", CC_VERSION_JSON,
@@ -385,7 +234,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/health") == 0) {
-        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+        if (cmd != CC_HM_GET && cmd != CC_HM_HEAD)
             cc_http_method_not_allowed(req, "GET");
         else
             ask_consensus(h, req);
@@ -501,11 +350,8 @@ static void on_link_up(struct cc_worker *w, struct cc_link *l)
 static void on_stop(struct cc_worker *w, unsigned deadline_ms)
 {
     struct cc_http *h = w->state;
-    for (size_t i = 0; i < h->n_bound; i++)
-        evhttp_del_accept_socket(h->http, h->bound[i]);
-    h->n_bound = 0;
-    /* The inherited descriptors were closed with their bound sockets. */
-    w->n_listen = 0;
+    /* Every answer from now on closes its connection; idle ones close now. */
+    cc_hserver_stop_accepting(h->server);
     /* A waiting watch ends with what it has (etcd may close one with an
      * empty 200; clients retry). */
     cc_keys_end_watches(h);
@@ -521,11 +367,9 @@ static void on_exit_hook(struct cc_worker *w)
     cc_keys_free(h);
     while (h->health)
         health_done(h, h->health, false);
-    forget_conns(h);
-    forget_fresh(h);
     if (h->stop_check)
         event_free(h->stop_check);
-    evhttp_free(h->http);
+    cc_hserver_free(h->server);
     cc_snapshot_child_stop(&h->snap_child);
     cc_view_free(&h->view);
     cc_cluster_def_free(&h->cluster);
@@ -549,8 +393,8 @@ static void detail_json(struct cc_worker *w, char *buf, size_t len)
         "{\"listeners\":%zu,\"requests\":%llu,\"writes\":%u,\"watches\":%u,"
         "\"cut_slow\":%llu,\"view_raft_index\":%llu,\"view_etcd_index\":%llu,\"view_syncs\":%llu,"
         "\"snapshots_written\":%llu,\"node_pool_bytes\":%zu,\"node_pool_used_bytes\":%zu}",
-        h->n_bound, (unsigned long long)h->requests, h->n_writes, h->n_watches,
-        (unsigned long long)h->cut_slow, (unsigned long long)h->view.raft_index,
+        cc_hserver_listeners(h->server), (unsigned long long)h->requests, h->n_writes, h->n_watches,
+        (unsigned long long)cc_hserver_cut_slow(h->server), (unsigned long long)h->view.raft_index,
         (unsigned long long)(h->view.store ? cc_v2_store_index(h->view.store) : 0),
         (unsigned long long)h->view.syncs, (unsigned long long)h->snapshots_written,
         pool.slab_bytes, pool.used_bytes);
@@ -596,33 +440,26 @@ int cc_http_worker_main(struct cc_worker *w)
     w->on_exit = on_exit_hook;
     w->inflight = inflight;
     w->detail_json = detail_json;
-    h.http = evhttp_new(w->base);
-    if (h.http == NULL) {
+    struct cc_hserver_cfg hc = {
+        .max_head = CC_HTTP_MAX_HEADERS,
+        .max_body = w->cfg.max_request_bytes,
+        .idle_timeout_s = CC_HTTP_IDLE_TIMEOUT_S,
+        .first_request_s = CC_HTTP_FIRST_REQUEST_S,
+        .on_request = on_request,
+        .on_done = on_request_done,
+        .arg = &h,
+    };
+    h.server = cc_hserver_new(w->base, &hc);
+    if (h.server == NULL) {
         cc_error("cannot create the HTTP server");
         return 1;
     }
-    evhttp_set_gencb(h.http, on_request, &h);
-    evhttp_set_bevcb(h.http, on_new_connection, &h);
-    /* Go sends no Content-Type unless a handler sets one (or sniffs a
-     * body); libevent would add text/html. */
-    evhttp_set_default_content_type(h.http, NULL);
-    /* Every method reaches the router, even ones libevent has no name for
-     * (it would answer 501 itself): etcd answers those with 405. */
-    evhttp_set_allowed_methods(h.http, 0xffff);
-    evhttp_set_max_headers_size(h.http, CC_HTTP_MAX_HEADERS);
-    evhttp_set_max_body_size(h.http, (ev_ssize_t)w->cfg.max_request_bytes);
-    /* Idle keep-alive connections, clients that stop sending or stop
-     * reading are cut after this (watches switch it off for themselves). */
-    evhttp_set_timeout(h.http, CC_HTTP_IDLE_TIMEOUT_S);
-    for (size_t i = 0; i < w->n_listen; i++) {
-        h.bound[i] = evhttp_accept_socket_with_handle(h.http, w->listen_fds[i]);
-        if (h.bound[i] == NULL) {
+    for (size_t i = 0; i < w->n_listen; i++)
+        if (cc_hserver_listen(h.server, w->listen_fds[i]) != 0) {
             cc_error("cannot serve HTTP on inherited socket %d", w->listen_fds[i]);
             return 1;
         }
-        h.n_bound++;
-    }
-    /* evhttp owns the descriptors now. */
+    /* The server owns the descriptors now. */
     w->n_listen = 0;
     struct event *poll = event_new(w->base, -1, EV_PERSIST, on_raft_poll, &h);
     struct timeval tv = {0, RAFT_POLL_MS * 1000};

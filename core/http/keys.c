@@ -11,11 +11,7 @@
  *                      write; etcd 2 wrote every one to the log): once the
  *                      view applied the index it answers, the read is served
  *                      from the view */
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +32,7 @@
 struct cc_pending_write {
     struct cc_pending_write *next;
     uint64_t req_id;
-    struct evhttp_request *req;
+    struct cc_hreq *req;
     struct event *timer;
     struct cc_http *h;
     bool no_value;
@@ -47,70 +43,63 @@ struct cc_pending_write {
 
 struct cc_waiting {
     struct cc_waiting *next;
-    struct evhttp_request *req;
+    struct cc_hreq *req;
 };
 
 struct cc_watch {
     struct cc_watch *prev, *next;
     struct cc_http *h;
-    struct evhttp_request *req;
-    struct cc_conn *conn; /* whose close ends the watch */
+    struct cc_hreq *req;
     struct cc_v2_watcher *watcher;
     bool stream;
 };
 
-static void add_u64_header(struct evhttp_request *req, const char *name, uint64_t v)
+static void add_u64_header(struct cc_hreq *req, const char *name, uint64_t v)
 {
     char num[24];
     snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-    evhttp_add_header(evhttp_request_get_output_headers(req), name, num);
+    cc_hreq_add_header(req, name, num);
 }
 
-static void send_buf(struct evhttp_request *req, int code, const char *reason,
-                     const struct cc_buf *b)
+static void send_buf(struct cc_hreq *req, int code, const char *reason, const struct cc_buf *b)
 {
-    struct evbuffer *out = evbuffer_new();
-    if (out && b->len)
-        evbuffer_add(out, b->data, b->len);
-    evhttp_send_reply(req, code, reason, out);
-    if (out)
-        evbuffer_free(out);
+    cc_hreq_reply(req, code, reason, b->data, b->len);
 }
 
-static void reply_error(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_error *e)
+static void reply_error(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_error *e)
 {
     struct cc_buf b;
     cc_buf_init(&b);
     cc_v2_render_error(&b, e);
     const char *reason = "Bad Request";
     int code = cc_v2_error_status(e->code, &reason);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    cc_hreq_add_header(req, "Content-Type", "application/json");
     add_u64_header(req, "X-Etcd-Index", e->index);
     send_buf(req, code, reason, &b);
     cc_buf_free(&b);
 }
 
-static void reply_raft_error(struct cc_http *h, struct evhttp_request *req, const char *cause)
+static void reply_raft_error(struct cc_http *h, struct cc_hreq *req, const char *cause)
 {
     struct cc_v2_error e;
     cc_v2_error_set(&e, CC_V2_E_RAFT_INTERNAL, cause, 0);
     reply_error(h, req, &e);
 }
 
-static void add_raft_headers(struct cc_http *h, struct evhttp_request *req, uint64_t raft_index)
+static void add_raft_headers(struct cc_http *h, struct cc_hreq *req, uint64_t raft_index)
 {
     add_u64_header(req, "X-Raft-Index", raft_index);
     add_u64_header(req, "X-Raft-Term", h->view.raft_term);
 }
 
 /* etcd's writeKeyEvent: 201 when the event created the node. */
-static void reply_event(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_event *ev,
+static void reply_event(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_event *ev,
                         uint64_t raft_index, bool no_value)
 {
     struct cc_buf b;
     cc_buf_init(&b);
     cc_v2_render_event_ex(&b, ev, cc_http_now_ns(), no_value);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    cc_hreq_add_header(req, "Content-Type", "application/json");
     add_u64_header(req, "X-Etcd-Index", ev->etcd_index);
     add_raft_headers(h, req, raft_index);
     bool created =
@@ -124,7 +113,7 @@ static void reply_event(struct cc_http *h, struct evhttp_request *req, const str
     cc_buf_free(&b);
 }
 
-static void reply_result(struct cc_http *h, struct evhttp_request *req, struct cc_v2_result *res,
+static void reply_result(struct cc_http *h, struct cc_hreq *req, struct cc_v2_result *res,
                          uint64_t raft_index, bool no_value)
 {
     if (res->event)
@@ -180,7 +169,7 @@ static void on_write_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Registers req as waiting for req_id's answer, with the write timeout. */
-static struct cc_pending_write *track(struct cc_http *h, struct evhttp_request *req, bool no_value)
+static struct cc_pending_write *track(struct cc_http *h, struct cc_hreq *req, bool no_value)
 {
     struct cc_pending_write *p = calloc(1, sizeof(*p));
     if (p == NULL)
@@ -203,7 +192,7 @@ static struct cc_pending_write *track(struct cc_http *h, struct evhttp_request *
     return p;
 }
 
-static void propose(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_request *rq)
+static void propose(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_request *rq)
 {
     struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
     struct cc_buf data;
@@ -226,11 +215,9 @@ static void propose(struct cc_http *h, struct evhttp_request *req, const struct 
     }
 }
 
-static void serve_get(struct cc_http *h, struct evhttp_request *req,
-                      const struct cc_v2_request *rq);
+static void serve_get(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_request *rq);
 
-static void read_quorum(struct cc_http *h, struct evhttp_request *req,
-                        const struct cc_v2_request *rq)
+static void read_quorum(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_request *rq)
 {
     struct cc_link *l = cc_worker_link(h->w, CC_KIND_CONSENSUS);
     struct cc_pending_write *p = track(h, req, false);
@@ -352,8 +339,10 @@ static void watch_unlink(struct cc_watch *wt)
     if (wt->next)
         wt->next->prev = wt->prev;
     h->n_watches--;
-    if (wt->conn)
-        wt->conn->watch = NULL;
+    /* Its connection's close no longer concerns it. */
+    struct cc_hconn *c = cc_hreq_conn(wt->req);
+    if (c != NULL)
+        cc_hconn_set_close_cb(c, NULL, NULL);
 }
 
 /* Ends the watch's response and forgets it. cancel: the store still holds
@@ -363,20 +352,20 @@ static void watch_finish(struct cc_watch *wt, bool cancel)
     if (cancel && wt->watcher)
         cc_v2_watcher_cancel(wt->watcher);
     watch_unlink(wt);
-    evhttp_send_reply_end(wt->req);
+    cc_hreq_end(wt->req);
     free(wt);
 }
 
-void cc_keys_watch_closed(struct cc_watch *wt)
+/* The client of a waiting watch went away. */
+static void on_watch_conn_closed(struct cc_hconn *c, void *arg)
 {
-    watch_finish(wt, true);
+    (void)c;
+    watch_finish(arg, true);
 }
 
 static size_t backlog(struct cc_watch *wt)
 {
-    struct evhttp_connection *c = evhttp_request_get_connection(wt->req);
-    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
-    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+    return cc_hreq_unsent(wt->req);
 }
 
 /* The event's JSON. One entry can wake a thousand watchers with the same
@@ -407,13 +396,8 @@ static bool on_watch_event(void *ctx, struct cc_v2_watcher *w, const struct cc_v
         return false;
     }
     const struct cc_buf *b = rendered(wt->h, ev);
-    struct evbuffer *out = evbuffer_new();
-    if (out && !b->failed)
-        evbuffer_add(out, b->data, b->len);
-    if (out) {
-        evhttp_send_reply_chunk(wt->req, out);
-        evbuffer_free(out);
-    }
+    if (!b->failed)
+        cc_hreq_chunk(wt->req, b->data, b->len);
     if (!wt->stream) {
         wt->watcher = NULL; /* a one-shot watcher is removed by the store */
         watch_finish(wt, false);
@@ -421,24 +405,24 @@ static bool on_watch_event(void *ctx, struct cc_v2_watcher *w, const struct cc_v
     return true;
 }
 
-static void start_chunked(struct cc_http *h, struct evhttp_request *req, uint64_t start_index)
+static void start_chunked(struct cc_http *h, struct cc_hreq *req, uint64_t start_index)
 {
-    struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
-    evhttp_add_header(hd, "Content-Type", "application/json");
+    cc_hreq_add_header(req, "Content-Type", "application/json");
     add_u64_header(req, "X-Etcd-Index", start_index);
     add_raft_headers(h, req, h->view.raft_index);
-    evhttp_send_reply_start(req, 200, "OK");
-    /* A watch waits as long as it takes (etcd has no server-side timeout);
-     * the connection's idle timeout must not end it. */
-    struct evhttp_connection *c = evhttp_request_get_connection(req);
-    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
-    if (bev)
-        bufferevent_set_timeouts(bev, NULL, NULL);
+    /* A watch waits as long as it takes (etcd has no server-side timeout):
+     * a streamed answer has no idle timeout (hserver.h). */
+    cc_hreq_start(req, 200, "OK");
 }
 
-static void serve_watch(struct cc_http *h, struct evhttp_request *req,
-                        const struct cc_v2_request *rq)
+static void serve_watch(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_request *rq)
 {
+    if (cc_hreq_conn(req) == NULL) {
+        /* Its client left while the read waited for the view: no watcher
+         * for nobody (the answer goes nowhere, the request is freed). */
+        cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
+        return;
+    }
     struct cc_watch *wt = calloc(1, sizeof(*wt));
     if (wt == NULL) {
         cc_http_reply(req, 500, "Internal Server Error", NULL, NULL, 0);
@@ -467,16 +451,11 @@ static void serve_watch(struct cc_http *h, struct evhttp_request *req,
         struct cc_buf b;
         cc_buf_init(&b);
         cc_v2_render_event(&b, wr.event, cc_http_now_ns());
-        struct evbuffer *out = evbuffer_new();
-        if (out && !b.failed) {
-            evbuffer_add(out, b.data, b.len);
-            evhttp_send_reply_chunk(req, out);
-        }
-        if (out)
-            evbuffer_free(out);
+        if (!b.failed)
+            cc_hreq_chunk(req, b.data, b.len);
         cc_buf_free(&b);
         cc_v2_event_free(wr.event);
-        evhttp_send_reply_end(req);
+        cc_hreq_end(req);
         free(wt);
         return;
     }
@@ -486,9 +465,9 @@ static void serve_watch(struct cc_http *h, struct evhttp_request *req,
         h->watches->prev = wt;
     h->watches = wt;
     h->n_watches++;
-    wt->conn = cc_http_conn(h, req);
-    if (wt->conn)
-        wt->conn->watch = wt;
+    struct cc_hconn *c = cc_hreq_conn(req);
+    if (c != NULL)
+        cc_hconn_set_close_cb(c, on_watch_conn_closed, wt);
 }
 
 void cc_keys_end_watches(struct cc_http *h)
@@ -499,7 +478,7 @@ void cc_keys_end_watches(struct cc_http *h)
 
 /* ---- dispatch ---- */
 
-static void serve_get(struct cc_http *h, struct evhttp_request *req, const struct cc_v2_request *rq)
+static void serve_get(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_request *rq)
 {
     struct cc_v2_result res = {0};
     if (cc_v2_store_get(h->view.store, rq->path, rq->recursive, rq->sorted, cc_http_now_ns(),
@@ -511,32 +490,7 @@ static void serve_get(struct cc_http *h, struct evhttp_request *req, const struc
     cc_v2_result_clear(&res);
 }
 
-static const char *method_name(enum evhttp_cmd_type c)
-{
-    switch (c) {
-    case EVHTTP_REQ_GET:
-        return "GET";
-    case EVHTTP_REQ_HEAD:
-        return "HEAD";
-    case EVHTTP_REQ_PUT:
-        return "PUT";
-    case EVHTTP_REQ_POST:
-        return "POST";
-    case EVHTTP_REQ_DELETE:
-        return "DELETE";
-    case EVHTTP_REQ_PATCH:
-        return "PATCH";
-    case EVHTTP_REQ_OPTIONS:
-        return "OPTIONS";
-    case EVHTTP_REQ_TRACE:
-        return "TRACE";
-    case EVHTTP_REQ_CONNECT:
-        return "CONNECT";
-    }
-    return "UNKNOWN";
-}
-
-static void wait_for_view(struct cc_http *h, struct evhttp_request *req)
+static void wait_for_view(struct cc_http *h, struct cc_hreq *req)
 {
     if (h->n_waiting >= MAX_WAITING) {
         reply_raft_error(h, req, "etcdserver: server not ready");
@@ -570,8 +524,7 @@ void cc_keys_on_synced(void *ctx)
 
 /* Concord's own bounds on a key request; etcd has none, but one client
  * must not make the store walk megabyte paths or hold a million watchers. */
-static int check_limits(struct cc_http *h, struct evhttp_request *req,
-                        const struct cc_v2_request *rq)
+static int check_limits(struct cc_http *h, struct cc_hreq *req, const struct cc_v2_request *rq)
 {
     struct cc_v2_error e;
     size_t len = strlen(rq->path), depth = 0;
@@ -593,28 +546,25 @@ static int check_limits(struct cc_http *h, struct evhttp_request *req,
     return -1;
 }
 
-void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
+void cc_keys_handle(struct cc_http *h, struct cc_hreq *req)
 {
     if (!cc_view_ready(&h->view)) {
         wait_for_view(h, req);
         return;
     }
-    const char *target = evhttp_request_get_uri(req);
+    const char *target = cc_hreq_target(req);
     struct cc_v2_http_in in;
     memset(&in, 0, sizeof(in));
     cc_v2_split_target(target, strlen(target), &in);
-    in.method = method_name(evhttp_request_get_command(req));
-    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    in.method = cc_hreq_method_name(req);
+    const char *ct = cc_hreq_header(req, "Content-Type");
     in.content_type = ct;
     in.content_type_len = ct ? strlen(ct) : 0;
-    struct evbuffer *body = evhttp_request_get_input_buffer(req);
-    in.body_len = evbuffer_get_length(body);
-    in.body = in.body_len ? evbuffer_pullup(body, -1) : NULL;
+    in.body = cc_hreq_body(req, &in.body_len);
 
     struct cc_v2_request rq;
     struct cc_v2_error err;
     int r = cc_v2_parse_key_request(&in, cc_http_now_ns(), &rq, &err);
-    struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
     switch (r) {
     case CC_V2_PARSE_OK:
         break;
@@ -623,14 +573,13 @@ void cc_keys_handle(struct cc_http *h, struct evhttp_request *req)
         reply_error(h, req, &err);
         return;
     case CC_V2_PARSE_BAD_REQUEST:
-        evhttp_add_header(hd, "Connection", "close");
+        cc_hreq_add_header(req, "Connection", "close");
         cc_http_reply(req, 400, "Bad Request", "text/plain; charset=utf-8", CC_V2_BAD_REQUEST_BODY,
                       strlen(CC_V2_BAD_REQUEST_BODY));
         return;
     case CC_V2_PARSE_REDIRECT: {
-        evhttp_add_header(hd, "Location", rq.path);
-        bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET ||
-                   evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+        cc_hreq_add_header(req, "Location", rq.path);
+        bool get = cc_hreq_method(req) == CC_HM_GET || cc_hreq_method(req) == CC_HM_HEAD;
         cc_http_reply(req, 301, "Moved Permanently", get ? "text/html; charset=utf-8" : NULL,
                       get ? rq.value.p : NULL, get ? rq.value.n : 0);
         cc_v2_request_free(&rq);
