@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool is_tchar(unsigned char ch)
+bool cc_h1_is_tchar(unsigned char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
            (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
@@ -68,7 +68,7 @@ static int parse_request_line(const char *p, size_t n, struct cc_h1_head *out)
     if (sp1 == NULL || sp1 == p)
         return -400;
     for (const char *q = p; q < sp1; q++)
-        if (!is_tchar((unsigned char)*q))
+        if (!cc_h1_is_tchar((unsigned char)*q))
             return -400;
     const char *t = sp1 + 1;
     const char *sp2 = memchr(t, ' ', (size_t)(end - t));
@@ -174,7 +174,7 @@ long cc_h1_parse_head(const char *buf, size_t len, struct cc_h1_head *out)
         if (colon == NULL || colon == p)
             return -400;
         for (const char *q = p; q < colon; q++)
-            if (!is_tchar((unsigned char)*q))
+            if (!cc_h1_is_tchar((unsigned char)*q))
                 return -400;
         for (const char *q = colon + 1; q < p + n; q++)
             if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f)

@@ -49,6 +49,9 @@ struct cc_h1_head {
  * CC_H1_MAX_HEADERS header lines, -501, -505) when it can never be valid. */
 long cc_h1_parse_head(const char *buf, size_t len, struct cc_h1_head *out);
 
+/* A byte of an HTTP token (a method, a header name). */
+bool cc_h1_is_tchar(unsigned char ch);
+
 /* The value of the first header called name (any case), or NULL. */
 const struct cc_h1_str *cc_h1_header(const struct cc_h1_head *h, const char *name);
 

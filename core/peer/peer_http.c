@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/http/http1.h"
 #include "core/v2/json.h"
 #include "core/version.h"
 
@@ -77,74 +78,32 @@ static void members_body(const struct cc_peer_http_ctx *ctx, struct cc_buf *b)
     PUT_LIT(b, "]\n");
 }
 
-static bool is_tchar(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-/* The request line "METHOD SP target SP HTTP/1.x" and header lines that
- * each have a name and a colon: what Go's server insists on before it
- * routes. On success method and path (without its query) point into head. */
+/* The request line and header lines as Go's server insists on before it
+ * routes (the client port's parser, core/http/http1.c), and a target that
+ * is a path. On success method and path (without its query) point into
+ * head. */
 static bool parse_head(const char *head, size_t n, const char **method, size_t *mlen,
                        const char **path, size_t *plen, char *why, size_t whylen)
 {
-    const char *end = head + n, *eol = NULL;
-    for (const char *p = head; p + 1 < end; p++)
-        if (p[0] == '\r' && p[1] == '\n') {
-            eol = p;
-            break;
-        }
-    if (eol == NULL) {
-        snprintf(why, whylen, "no request line");
+    static struct cc_h1_head h; /* 4 KiB of header slots: not on the stack */
+    long r = cc_h1_parse_head(head, n, &h);
+    if (r <= 0) {
+        snprintf(why, whylen, "%s",
+                 r == 0      ? "incomplete request head"
+                 : r == -505 ? "not an HTTP/1.x request"
+                 : r == -431 ? "too many header lines"
+                             : "malformed request line or header");
         return false;
     }
-    const char *sp1 = memchr(head, ' ', (size_t)(eol - head));
-    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-    if (sp2 == NULL || sp1 == head || sp2 == sp1 + 1) {
-        snprintf(why, whylen, "malformed request line");
-        return false;
-    }
-    for (const char *p = head; p < sp1; p++)
-        if (!is_tchar((unsigned char)*p)) {
-            snprintf(why, whylen, "malformed method");
-            return false;
-        }
-    size_t vlen = (size_t)(eol - sp2 - 1);
-    if (vlen != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp2[8] < '0' || sp2[8] > '9') {
-        snprintf(why, whylen, "not an HTTP/1.x request");
-        return false;
-    }
-    if (sp1[1] != '/') {
+    if (h.target.p[0] != '/') {
         snprintf(why, whylen, "request target is not a path");
         return false;
     }
-    for (const char *line = eol + 2; line < end;) {
-        const char *le = NULL;
-        for (const char *p = line; p + 1 < end; p++)
-            if (p[0] == '\r' && p[1] == '\n') {
-                le = p;
-                break;
-            }
-        if (le == NULL || le == line)
-            break; /* the blank line that ends the head */
-        const char *colon = memchr(line, ':', (size_t)(le - line));
-        if (colon == NULL || colon == line) {
-            snprintf(why, whylen, "malformed header line");
-            return false;
-        }
-        for (const char *p = line; p < colon; p++)
-            if (!is_tchar((unsigned char)*p)) {
-                snprintf(why, whylen, "malformed header name");
-                return false;
-            }
-        line = le + 2;
-    }
-    *method = head;
-    *mlen = (size_t)(sp1 - head);
-    *path = sp1 + 1;
-    const char *q = memchr(*path, '?', (size_t)(sp2 - *path));
-    *plen = (size_t)((q ? q : sp2) - *path);
+    *method = h.method.p;
+    *mlen = h.method.n;
+    *path = h.target.p;
+    const char *q = memchr(h.target.p, '?', h.target.n);
+    *plen = q ? (size_t)(q - h.target.p) : h.target.n;
     return true;
 }
 
@@ -207,7 +166,7 @@ bool cc_peer_http_plausible(const char *p, size_t n, char *why, size_t whylen)
 {
     size_t i = 0;
     for (; i < n && p[i] != ' '; i++)
-        if (!is_tchar((unsigned char)p[i]) || i >= 32) {
+        if (!cc_h1_is_tchar((unsigned char)p[i]) || i >= 32) {
             snprintf(why, whylen, "the method is not a token");
             return false;
         }

@@ -85,6 +85,16 @@ def sanitizer_reports(text):
 # ---- HTTP ------------------------------------------------------------------
 
 
+def read_to_eof(sock):
+    """Everything sock receives until the other side closes."""
+    out = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+
+
 def http_request(ip, port, path, method="GET", timeout=5.0, headers=None, body=None):
     """(status, body bytes, headers dict with lower-case names)."""
     conn = http.client.HTTPConnection(ip, port, timeout=timeout)

@@ -6,9 +6,17 @@ import signal
 import socket
 import time
 
-from harness import http_request, put_form, wait_for
+from harness import http_request, put_form, read_to_eof, wait_for
 
 FORM = "Content-Type: application/x-www-form-urlencoded\r\n"
+
+
+def form_put_head(key, body, extra=""):
+    """The head of a form PUT of body to /v2/keys/<key> (bytes)."""
+    return (
+        f"PUT /v2/keys/{key} HTTP/1.1\r\nHost: x\r\n{extra}{FORM}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
 
 
 def connect(node, timeout=5):
@@ -72,12 +80,13 @@ def test_pipelined_requests_are_answered_in_order(node):
     """A write waits for raft; the read sent right behind it on the same
     connection must be answered after it, and see it."""
     s = connect(node)
-    body = "value=v1"
+    body = b"value=v1"
     req = (
-        f"PUT /v2/keys/pipe HTTP/1.1\r\nHost: x\r\n{FORM}Content-Length: {len(body)}\r\n\r\n{body}"
-        "GET /v2/keys/pipe HTTP/1.1\r\nHost: x\r\n\r\n"
-        "GET /version HTTP/1.1\r\nHost: x\r\n\r\n"
-    ).encode()
+        form_put_head("pipe", body)
+        + body
+        + b"GET /v2/keys/pipe HTTP/1.1\r\nHost: x\r\n\r\n"
+        + b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
     s.sendall(req)
     st1, _, b1, rest = read_response(s)
     st2, _, b2, rest = read_response(s, rest)
@@ -105,11 +114,7 @@ def test_chunked_request_body(node):
 def test_expect_100_continue(node):
     s = connect(node)
     body = b"value=cont"
-    s.sendall(
-        b"PUT /v2/keys/cont HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-        + FORM.encode()
-        + b"Content-Length: %d\r\n\r\n" % len(body)
-    )
+    s.sendall(form_put_head("cont", body, extra="Expect: 100-continue\r\n"))
     st, _, _, rest = read_response(s)
     assert st == 100
     s.sendall(body)
@@ -156,15 +161,6 @@ def test_head_has_the_length_of_the_body_and_no_body(node):
     s.close()
 
 
-def go_error(s):
-    data = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return data
-        data += d
-
-
 def test_malformed_requests_get_gos_answers_and_a_close(node):
     cases = [
         (b"GARBAGE\r\n\r\n", b"400 Bad Request"),
@@ -186,7 +182,7 @@ def test_malformed_requests_get_gos_answers_and_a_close(node):
     for req, msg in cases:
         s = connect(node)
         s.sendall(req)
-        got = go_error(s)
+        got = read_to_eof(s)
         want = (
             b"HTTP/1.1 " + msg + b"\r\nContent-Type: text/plain; charset=utf-8\r\n"
             b"Connection: close\r\n\r\n" + msg
@@ -202,12 +198,7 @@ def test_a_write_whose_client_left_is_still_applied(node):
     happens (as in etcd), and nothing is written to the dead connection."""
     s = connect(node)
     body = b"value=gone"
-    s.sendall(
-        b"PUT /v2/keys/left HTTP/1.1\r\nHost: x\r\n"
-        + FORM.encode()
-        + b"Content-Length: %d\r\n\r\n" % len(body)
-        + body
-    )
+    s.sendall(form_put_head("left", body) + body)
     s.close()
 
     def applied():

@@ -25,7 +25,7 @@ import threading
 
 import pytest
 
-from harness import PEER_PORT, VERSION_BODY, next_address, wait_for
+from harness import PEER_PORT, VERSION_BODY, next_address, read_to_eof, wait_for
 
 HEADER = struct.Struct("<HBBHHI")  # magic, version, flags, type, reserved, length
 MAGIC, FRAME_VERSION, RAFT_WIRE_VERSION = 0x4343, 4, 1
@@ -70,15 +70,6 @@ def refusal_reason(payload):
     (n,) = struct.unpack_from("<I", payload)
     assert len(payload) == 4 + n
     return payload[4:].decode()
-
-
-def read_to_eof(sock):
-    out = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return out
-        out += chunk
 
 
 def identity(node):
