@@ -100,6 +100,7 @@ static void conn_close(struct cc_hconn *c);
 static void process(struct cc_hconn *c);
 static void flush(struct cc_hconn *c);
 static void resume_reading(struct cc_hconn *c);
+static int accept_one(struct cc_hserver *s, int fd);
 
 /* ---- requests ---- */
 
@@ -666,12 +667,22 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
         process(c);
 }
 
-static void accept_one(struct cc_hserver *s, int fd)
+int cc_hserver_serve_fd(struct cc_hserver *s, int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        close(fd);
+        return -1;
+    }
+    return accept_one(s, fd);
+}
+
+static int accept_one(struct cc_hserver *s, int fd)
 {
     struct cc_hconn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         close(fd);
-        return;
+        return -1;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -686,7 +697,7 @@ static void accept_one(struct cc_hserver *s, int fd)
             event_free(c->wev);
         close(fd);
         free(c);
-        return;
+        return -1;
     }
     cc_buf_init(&c->in);
     cc_buf_init(&c->out);
@@ -695,6 +706,7 @@ static void accept_one(struct cc_hserver *s, int fd)
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
+    return 0;
 }
 
 static void on_acceptable(evutil_socket_t lfd, short what, void *arg)

@@ -70,6 +70,9 @@ struct cc_hserver_cfg {
 struct cc_hserver *cc_hserver_new(struct event_base *base, const struct cc_hserver_cfg *cfg);
 /* Serves the listening socket fd (non-blocking), which it now owns. 0 or -1. */
 int cc_hserver_listen(struct cc_hserver *s, int fd);
+/* Serves fd, a connected stream socket (made non-blocking), as if it had
+ * been accepted; the server owns it. 0 or -1 (fd closed). */
+int cc_hserver_serve_fd(struct cc_hserver *s, int fd);
 /* The graceful stop: closes the listening sockets and every connection
  * that waits idle between requests; every later answer says
  * Connection: close and closes its connection once written. */
