@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe_args.h"
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     (void)arg;
@@ -25,19 +27,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s IP PORT\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
     struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)atoi(argv[2]));
-    if (inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1) {
-        fprintf(stderr, "bad address %s\n", argv[1]);
-        return 2;
-    }
+    int bad = probe_args(argc, argv, &sin);
+    if (bad)
+        return bad;
     struct event_base *base = event_base_new();
     struct evhttp *http = evhttp_new(base);
     if (!base || !http)

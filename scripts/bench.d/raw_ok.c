@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "probe_args.h"
+
 static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              "Content-Length: 11\r\n\r\n{\"ok\":true}";
 
@@ -93,19 +95,10 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s IP PORT\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
     struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)atoi(argv[2]));
-    if (inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1) {
-        fprintf(stderr, "bad address %s\n", argv[1]);
-        return 2;
-    }
+    int bad = probe_args(argc, argv, &sin);
+    if (bad)
+        return bad;
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
