@@ -274,7 +274,10 @@ static void put_head(struct cc_hconn *c, struct cc_hreq *r, int code, const char
         put_str(&c->out, "Transfer-Encoding: chunked\r\n");
     bool open = keeps_open(r) && (length >= 0 || chunked);
     if (!open) {
-        put_str(&c->out, "Connection: close\r\n");
+        /* An HTTP/1.0 answer closes unless it says otherwise: Go writes
+         * the header only for 1.1 (checked against etcd, test_diff_wire). */
+        if (r->minor >= 1)
+            put_str(&c->out, "Connection: close\r\n");
         c->close_after = true;
     } else if (r->minor == 0) {
         put_str(&c->out, "Connection: keep-alive\r\n");
