@@ -40,8 +40,7 @@ struct cc_hserver {
     struct cc_hconn *conns;
     uint32_t n_busy;
     uint64_t cut_slow;
-    struct event *sweep, *reap;
-    struct cc_hconn *dead; /* closed, freed by on_reap */
+    struct event *sweep;
     bool stopping;
     time_t date_at;
     char date[64]; /* "Date: ...\r\n" for date_at */
@@ -80,7 +79,7 @@ struct cc_hreq {
     struct cc_hserver *s;
     enum cc_hmethod method;
     int minor;
-    bool keep_alive, head_only, started, chunked_out, done_called;
+    bool keep_alive, head_only, chunked_out;
     const char *method_name, *target;
     struct hdr *hdrs;
     size_t n_hdrs;
@@ -168,17 +167,15 @@ static void req_finish(struct cc_hreq *r)
         c->state = C_HEAD;
         c->last_io = now_s();
     }
-    if (!r->done_called && r->s->cfg.on_done) {
-        r->done_called = true;
+    if (r->s->cfg.on_done)
         r->s->cfg.on_done(r, r->s->cfg.arg);
-    }
     req_free(r);
-    if (c != NULL && c->fd >= 0) {
+    if (c != NULL) {
         flush(c);
         resume_reading(c);
         /* The next pipelined request, if one is waiting, in its own turn
          * (the caller may be in the middle of its own bookkeeping). */
-        if (c->fd >= 0 && !c->close_after && !c->closing && c->in.len > c->in_off)
+        if (!c->close_after && !c->closing && c->in.len > c->in_off)
             event_active(c->rev, EV_READ, 1);
     }
 }
@@ -222,14 +219,13 @@ static void put_str(struct cc_buf *b, const char *s)
     cc_put_raw(b, s, strlen(s));
 }
 
+void cc_hreq_close_after(struct cc_hreq *r)
+{
+    r->keep_alive = false;
+}
+
 void cc_hreq_add_header(struct cc_hreq *r, const char *name, const char *value)
 {
-    /* The connection's fate is the server's to write (put_head). */
-    if (strcasecmp(name, "Connection") == 0) {
-        if (strcasecmp(value, "close") == 0)
-            r->keep_alive = false;
-        return;
-    }
     put_str(&r->out_headers, name);
     cc_put_raw(&r->out_headers, ": ", 2);
     put_str(&r->out_headers, value);
@@ -299,7 +295,6 @@ void cc_hreq_reply(struct cc_hreq *r, int code, const char *reason, const void *
 void cc_hreq_start(struct cc_hreq *r, int code, const char *reason)
 {
     struct cc_hconn *c = r->conn;
-    r->started = true;
     r->chunked_out = r->minor >= 1 && !r->head_only;
     if (c == NULL)
         return;
@@ -345,14 +340,12 @@ void cc_hconn_set_close_cb(struct cc_hconn *c, cc_hconn_fn fn, void *arg)
 
 /* ---- connections ---- */
 
-/* Closes the socket and unlinks the connection; the struct itself is freed
- * from the loop (on_reap), so callers up the stack may still look at
- * c->fd, which is -1 from here on. */
+/* Closes the socket and frees the connection. Only the loop's own
+ * callbacks call this (read, sweep, stop), never code under a handler:
+ * that goes through close_later(). */
 static void conn_close(struct cc_hconn *c)
 {
     struct cc_hserver *s = c->s;
-    if (c->fd < 0)
-        return;
     /* A request the handler holds outlives its connection (it is freed
      * when answered); one still being read never reached the handler. */
     struct cc_hreq *r = c->req;
@@ -364,7 +357,6 @@ static void conn_close(struct cc_hconn *c)
     event_free(c->rev);
     event_free(c->wev);
     close(c->fd);
-    c->fd = -1;
     if (c->had_request)
         s->n_busy--;
     if (c->prev)
@@ -375,27 +367,12 @@ static void conn_close(struct cc_hconn *c)
         c->next->prev = c->prev;
     cc_buf_free(&c->in);
     cc_buf_free(&c->out);
-    c->in_off = c->out_off = 0;
     if (c->on_close) {
         cc_hconn_fn fn = c->on_close;
         c->on_close = NULL;
         fn(c, c->close_arg);
     }
-    c->next = s->dead;
-    s->dead = c;
-    event_active(s->reap, EV_TIMEOUT, 1);
-}
-
-static void on_reap(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct cc_hserver *s = arg;
-    while (s->dead) {
-        struct cc_hconn *c = s->dead;
-        s->dead = c->next;
-        free(c);
-    }
+    free(c);
 }
 
 /* Big buffers go back after use, so thousands of idle connections that
@@ -411,7 +388,7 @@ static void shrink(struct cc_buf *b)
 /* Reading resumes (it pauses while an answer waits behind a full pipeline). */
 static void resume_reading(struct cc_hconn *c)
 {
-    if (c->fd >= 0 && c->paused) {
+    if (c->paused) {
         c->paused = false;
         event_add(c->rev, NULL);
     }
@@ -435,7 +412,7 @@ static void close_later(struct cc_hconn *c)
  * written; a write error (the client is gone) closes it too. */
 static void flush(struct cc_hconn *c)
 {
-    if (c->fd < 0 || c->closing)
+    if (c->closing)
         return;
     if (c->out.failed) {
         cc_warn("http: out of memory for an answer; connection closed");
@@ -550,7 +527,7 @@ static int on_head(struct cc_hconn *c, const struct cc_h1_head *h, long len)
 static void process(struct cc_hconn *c)
 {
     struct cc_hserver *s = c->s;
-    while (c->fd >= 0 && !c->close_after && !c->closing && c->in.len > c->in_off) {
+    while (!c->close_after && !c->closing && c->in.len > c->in_off) {
         const char *p = (const char *)c->in.data + c->in_off;
         size_t avail = c->in.len - c->in_off;
         if (c->state == C_HANDLER || c->out.len > c->out_off)
@@ -606,8 +583,6 @@ static void process(struct cc_hconn *c)
                 dispatch(c);
         }
     }
-    if (c->fd < 0)
-        return;
     /* Keep the input buffer's unread part at its front. */
     if (c->in_off == c->in.len) {
         shrink(&c->in);
@@ -662,7 +637,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
     struct cc_hconn *c = arg;
     c->writing = false;
     flush(c);
-    if (c->fd < 0 || c->out.len > c->out_off)
+    if (c->closing || c->out.len > c->out_off)
         return;
     /* The answer left: reading may have been paused behind it. */
     resume_reading(c);
@@ -765,13 +740,10 @@ struct cc_hserver *cc_hserver_new(struct event_base *base, const struct cc_hserv
     s->base = base;
     s->cfg = *cfg;
     s->sweep = event_new(base, -1, EV_PERSIST, on_sweep, s);
-    s->reap = event_new(base, -1, 0, on_reap, s);
     struct timeval tv = {1, 0};
-    if (s->sweep == NULL || s->reap == NULL || event_add(s->sweep, &tv) != 0) {
+    if (s->sweep == NULL || event_add(s->sweep, &tv) != 0) {
         if (s->sweep)
             event_free(s->sweep);
-        if (s->reap)
-            event_free(s->reap);
         free(s);
         return NULL;
     }
@@ -830,9 +802,7 @@ void cc_hserver_free(struct cc_hserver *s)
         s->conns->on_close = NULL;
         conn_close(s->conns);
     }
-    on_reap(-1, 0, s);
     event_free(s->sweep);
-    event_free(s->reap);
     free(s);
 }
 

@@ -99,7 +99,11 @@ const uint8_t *cc_hreq_body(const struct cc_hreq *r, size_t *len);
 /* The connection, NULL once its client has gone. */
 struct cc_hconn *cc_hreq_conn(const struct cc_hreq *r);
 
-/* Adds "name: value" to the answer (before it starts). */
+/* The connection closes once this answer is written (put_head then says
+ * Connection: close, as it does whenever it closes one). */
+void cc_hreq_close_after(struct cc_hreq *r);
+/* Adds "name: value" to the answer (before it starts); not Connection,
+ * which the server writes itself. */
 void cc_hreq_add_header(struct cc_hreq *r, const char *name, const char *value);
 /* The whole answer; r is freed. */
 void cc_hreq_reply(struct cc_hreq *r, int code, const char *reason, const void *body, size_t len);

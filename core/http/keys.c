@@ -573,7 +573,7 @@ void cc_keys_handle(struct cc_http *h, struct cc_hreq *req)
         reply_error(h, req, &err);
         return;
     case CC_V2_PARSE_BAD_REQUEST:
-        cc_hreq_add_header(req, "Connection", "close");
+        cc_hreq_close_after(req);
         cc_http_reply(req, 400, "Bad Request", "text/plain; charset=utf-8", CC_V2_BAD_REQUEST_BODY,
                       strlen(CC_V2_BAD_REQUEST_BODY));
         return;

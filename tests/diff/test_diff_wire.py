@@ -17,6 +17,8 @@ import socket
 
 import pytest
 
+from http_wire import closed_by_server, read_response
+
 _prefix = itertools.count()
 
 
@@ -30,41 +32,11 @@ def exchange(server, data, n_answers, head_only=(), then=None):
     s.sendall(data)
     buf, answers = b"", []
     while len(answers) < n_answers:
-        while b"\r\n\r\n" not in buf:
-            d = s.recv(65536)
-            assert d, f"{server.label}: closed after {len(answers)} answers: {buf!r}"
-            buf += d
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        lines = head.decode().split("\r\n")
-        version, status = lines[0].split(" ")[0], int(lines[0].split(" ")[1])
-        hd = {}
-        for ln in lines[1:]:
-            k, v = ln.split(":", 1)
-            hd[k.strip().lower()] = v.strip()
-        body = b""
-        if status != 100 and len(answers) not in head_only:
-            if "content-length" in hd:
-                n = int(hd["content-length"])
-                while len(buf) < n:
-                    buf += s.recv(65536)
-                body, buf = buf[:n], buf[n:]
-            elif hd.get("connection") == "close" or version == "HTTP/1.0":
-                while True:
-                    d = s.recv(65536)
-                    if not d:
-                        break
-                    buf += d
-                body, buf = buf, b""
+        version, status, hd, body, buf = read_response(s, buf, len(answers) in head_only)
         answers.append((version, status, hd, body))
         if len(answers) == 1 and then is not None:
             s.sendall(then)
-    s.settimeout(1.0)
-    try:
-        still_open = s.recv(1) != b""
-    except socket.timeout:
-        still_open = True
-    except ConnectionResetError:
-        still_open = False
+    still_open = not closed_by_server(s, timeout=1.0)
     s.close()
     return answers, still_open
 

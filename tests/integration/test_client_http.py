@@ -6,7 +6,10 @@ import signal
 import socket
 import time
 
-from harness import http_request, put_form, read_to_eof, wait_for
+from harness import http_request, put_form, read_to_eof, wait_for  # puts tests/lib on the path
+
+import http_wire
+from http_wire import closed_by_server
 
 FORM = "Content-Type: application/x-www-form-urlencoded\r\n"
 
@@ -24,56 +27,8 @@ def connect(node, timeout=5):
 
 
 def read_response(s, buf=b"", head_only=False):
-    """Reads one response from s (after buf): (status, headers lower-cased,
-    body, rest of the bytes). A body ends by Content-Length, by chunks, or
-    by EOF when there is neither."""
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
-        assert d, f"connection closed before a whole head: {buf!r}"
-        buf += d
-    head, buf = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for ln in lines[1:]:
-        k, v = ln.split(":", 1)
-        headers[k.strip().lower()] = v.strip()
-    if head_only or status == 100:
-        return status, headers, b"", buf
-    if "content-length" in headers:
-        n = int(headers["content-length"])
-        while len(buf) < n:
-            d = s.recv(65536)
-            assert d, "connection closed inside a body"
-            buf += d
-        return status, headers, buf[:n], buf[n:]
-    if headers.get("transfer-encoding") == "chunked":
-        body = b""
-        while True:
-            while b"\r\n" not in buf:
-                buf += s.recv(65536)
-            size_line, buf = buf.split(b"\r\n", 1)
-            size = int(size_line, 16)
-            while len(buf) < size + 2:
-                buf += s.recv(65536)
-            body, buf = body + buf[:size], buf[size + 2 :]
-            if size == 0:
-                return status, headers, body, buf
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return status, headers, buf, b""
-        buf += d
-
-
-def closed_by_server(s, timeout=3):
-    s.settimeout(timeout)
-    try:
-        return s.recv(1) == b""
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
+    """(status, headers, body, rest) of the next answer (http_wire)."""
+    return http_wire.read_response(s, buf, head_only)[1:]
 
 
 def test_pipelined_requests_are_answered_in_order(node):
